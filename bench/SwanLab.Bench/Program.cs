@@ -1,0 +1,2 @@
+// Placeholder entry point; the benchmarks issue replaces it.
+return 0;

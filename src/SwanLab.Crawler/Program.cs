@@ -1,0 +1,2 @@
+// Placeholder entry point; the crawler issue replaces it.
+return 0;
