@@ -1,0 +1,45 @@
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Backup;
+
+/// <summary>On-disk series formats.</summary>
+public enum SeriesFormat { Csv, Jsonl }
+
+/// <summary>What a finished series file holds: the facts index.json and the manifest record.</summary>
+public sealed record SeriesFileInfo(string RelativePath, long Points, long? FirstStep, long? LastStep, long Bytes, string Sha256);
+
+/// <summary>A file written into the backup: path relative to the backup root, size and sha256 (lower-case hex).</summary>
+public sealed record WrittenFile(string RelativePath, long Bytes, string Sha256);
+
+/// <summary>
+/// Streams one series into a temp file; <see cref="CompleteAsync"/> flushes, fsyncs and renames it into place.
+/// Disposing without completing deletes the temp file, so a failed series never looks whole.
+/// </summary>
+public interface ISeriesSink : IAsyncDisposable
+{
+    ValueTask WriteAsync(SeriesPoint point, CancellationToken ct);
+    Task<SeriesFileInfo> CompleteAsync(CancellationToken ct);
+}
+
+/// <summary>Outcome of one run in the checkpoint.</summary>
+public enum UnitStatus { Done, Failed }
+
+/// <summary>
+/// One checkpoint record: a run is Done only after every file it lists is durably on disk.
+/// Keyed by run path so a shared store (for a cluster) can replace the file store without changing actors.
+/// </summary>
+public sealed record CheckpointEntry(string RunPath, UnitStatus Status, string Fingerprint,
+    IReadOnlyList<WrittenFile> Files, string? ErrorKind, string? Error, int Attempts);
+
+/// <summary>The checkpoint as loaded: latest entry per run path.</summary>
+public sealed record CheckpointState(IReadOnlyDictionary<string, CheckpointEntry> Runs);
+
+/// <summary>Durable record of finished units. Exactly one writer (the checkpoint actor) calls Record.</summary>
+public interface ICheckpointStore
+{
+    Task<CheckpointState> LoadAsync(CancellationToken ct);
+    /// <summary>Appends and fsyncs; returns only when the entry is durable.</summary>
+    Task RecordAsync(CheckpointEntry entry, CancellationToken ct);
+    /// <summary>Forgets everything (for --restart).</summary>
+    Task ResetAsync(CancellationToken ct);
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+
+namespace SwanLab.Crawler.Source;
+
+/// <summary>
+/// Everything the crawl reads from a SwanLab server, in the crawler's own terms. Actors depend on this,
+/// not on SwanLab.Client, so they can be tested with a scripted source and later run on other cluster nodes
+/// (every call is addressed by path; no call depends on state left by an earlier one).
+/// Transient HTTP faults are retried inside the implementation; what escapes is a real failure.
+/// </summary>
+public interface ICrawlSource
+{
+    /// <summary>Host and user this source reads as, for backup.json.</summary>
+    SourceIdentity Identity { get; }
+
+    /// <summary>The user's own workspace first, then its teams.</summary>
+    IAsyncEnumerable<WorkspaceInfo> WorkspacesAsync(CancellationToken ct);
+
+    /// <summary>One workspace by its username, e.g. for <c>--workspace NAME</c>.</summary>
+    Task<WorkspaceInfo> WorkspaceAsync(string workspace, CancellationToken ct);
+
+    /// <summary>All projects of a workspace, across every page.</summary>
+    IAsyncEnumerable<ProjectInfo> ProjectsAsync(string workspace, CancellationToken ct);
+
+    /// <summary>One project by path "workspace/project".</summary>
+    Task<ProjectInfo> ProjectAsync(string projectPath, CancellationToken ct);
+
+    /// <summary>Runs of a project (grouped responses flattened), filtered server-side as the SDK does.</summary>
+    IAsyncEnumerable<RunSummary> RunsAsync(string projectPath, RunFilter filter, CancellationToken ct);
+
+    /// <summary>The full run (with profile) by path "workspace/project/run-id".</summary>
+    Task<RunDetail> RunAsync(string runPath, CancellationToken ct);
+
+    /// <summary>Scalar series keys of the run with what the server reports about each.</summary>
+    Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct);
+
+    /// <summary>
+    /// Streams one series in step order. <paramref name="sample"/> null = full resolution;
+    /// N = at most N points (server-side LTTB where the server has it, else client-side LTTB).
+    /// </summary>
+    IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, string key, int? sample, CancellationToken ct);
+
+    /// <summary>Console log lines of the run, oldest first; empty when the server has none.</summary>
+    IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, CancellationToken ct);
+
+    /// <summary>Media items of the run (every key, every step); empty when the server has none.</summary>
+    IAsyncEnumerable<MediaItem> MediaAsync(RunDetail run, CancellationToken ct);
+
+    /// <summary>Downloads one media item's bytes (re-presigning an expired URL as needed).</summary>
+    Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct);
+}
+
+/// <summary>Who and where a crawl reads from. Never carries the API key.</summary>
+public sealed record SourceIdentity(string Host, string Username, string Protocol);
+
+/// <summary>A workspace; <paramref name="Raw"/> is the server's JSON object unchanged.</summary>
+public sealed record WorkspaceInfo(string Username, string Name, string Type, JsonElement Raw);
+
+/// <summary>A project; <paramref name="Path"/> is "workspace/project".</summary>
+public sealed record ProjectInfo(string Workspace, string Name, string Path, string Cuid, int? RunCount, JsonElement Raw);
+
+/// <summary>
+/// A run as listed. <paramref name="Fingerprint"/> changes whenever the run's data may have changed
+/// (state, finishedAt): resume re-exports a run whose fingerprint differs from the checkpoint's, or that is RUNNING.
+/// </summary>
+public sealed record RunSummary(string Path, string Cuid, string Name, string State, string? FinishedAt, JsonElement Raw)
+{
+    public string Fingerprint => $"{State}|{FinishedAt}";
+}
+
+/// <summary>A run with its full profile, as the server sent it.</summary>
+public sealed record RunDetail(string Path, string Cuid, string ProjectCuid, string Name, string State,
+    string CreatedAt, string? FinishedAt, string? RootProjectCuid, string? RootRunCuid, JsonElement Raw)
+{
+    public string Fingerprint => $"{State}|{FinishedAt}";
+}
+
+/// <summary>A series key and what the server says about it, so the backup can be checked against it.</summary>
+public sealed record SeriesInfo(string Key, long? ExpectedPoints, long? LastStep);
+
+/// <summary>One metric point. NaN and ±Infinity are kept as such.</summary>
+public readonly record struct SeriesPoint(long Step, double Value, long? TimestampMs);
+
+/// <summary>One console line.</summary>
+public sealed record LogLine(long Epoch, string Level, string Message, string? Timestamp, JsonElement Raw);
+
+/// <summary>One media object at one step of one key.</summary>
+public sealed record MediaItem(string Key, long Step, string ServerPath, string? Caption, JsonElement Raw);
+
+/// <summary>Run selection, in the SDK's dict form ("state" -> "FINISHED", "config.optimizer.lr" -> "0.01").</summary>
+public sealed record RunFilter(IReadOnlyList<string> States, IReadOnlyDictionary<string, string> Config)
+{
+    public static RunFilter None { get; } = new([], new Dictionary<string, string>());
+}
