@@ -1,0 +1,53 @@
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Crawl;
+
+/// <summary>
+/// Everything one export needs, already resolved from config/crawler.hocon, SWANLAB_* variables and flags.
+/// Carries no credentials: the API key stays inside the source it authenticated.
+/// </summary>
+public sealed record CrawlSettings
+{
+    public required string OutputDirectory { get; init; }
+    public IReadOnlyList<string> Workspaces { get; init; } = [];
+    /// <summary>"workspace/project" scopes.</summary>
+    public IReadOnlyList<string> Projects { get; init; } = [];
+    /// <summary>"workspace/project/run-id" scopes.</summary>
+    public IReadOnlyList<string> Runs { get; init; } = [];
+    public RunFilter Filter { get; init; } = RunFilter.None;
+    public SeriesFormat Format { get; init; } = SeriesFormat.Csv;
+    /// <summary>Null = full resolution.</summary>
+    public int? Sample { get; init; }
+    public bool IncludeLogs { get; init; } = true;
+    public bool IncludeMedia { get; init; } = true;
+    public bool DryRun { get; init; }
+    public bool Restart { get; init; }
+    public int RunConcurrency { get; init; } = 16;
+    public int SeriesConcurrency { get; init; } = 32;
+    public int ChannelCapacity { get; init; } = 4096;
+    /// <summary>How often a failing run is retried by its supervisor before it is recorded as failed.</summary>
+    public int MaxUnitAttempts { get; init; } = 3;
+    public TimeSpan UnitBackoffMin { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan UnitBackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Progress the crawl publishes on a bounded channel; the console (or a test) reads it.</summary>
+public abstract record CrawlEvent
+{
+    /// <summary>Discovery grew the known totals.</summary>
+    public sealed record Discovered(int Workspaces, int Projects, int Runs) : CrawlEvent;
+    public sealed record RunStarted(string RunPath) : CrawlEvent;
+    /// <summary>A run was skipped because the checkpoint already holds it unchanged.</summary>
+    public sealed record RunSkipped(string RunPath) : CrawlEvent;
+    public sealed record RunCompleted(string RunPath, long Points, int Files) : CrawlEvent;
+    public sealed record RunFailed(string RunPath, string ErrorKind, string Error, int Attempts) : CrawlEvent;
+    /// <summary>Points written since the last such event (batched, not per point).</summary>
+    public sealed record PointsWritten(long Points) : CrawlEvent;
+    /// <summary>HTTP-level counters from the source, cumulative.</summary>
+    public sealed record RequestStats(long Requests, long Retries, long RateLimited) : CrawlEvent;
+}
+
+/// <summary>How an export ended.</summary>
+public sealed record CrawlResult(int Workspaces, int Projects, int RunsTotal, int RunsDone, int RunsSkipped,
+    int RunsFailed, long Points, bool Complete, bool Cancelled, IReadOnlyList<CheckpointEntry> Failures);
