@@ -90,11 +90,14 @@ internal sealed class SwanLabConnection : IDisposable
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.MaxRetryDelay,
-                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
-                    .Handle<HttpRequestException>()
-                    .Handle<IOException>()
-                    .Handle<TimeoutRejectedException>()
-                    .HandleResult(response => TransientStatuses.Contains(response.StatusCode)),
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome switch
+                {
+                    { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
+                    // A cancellation the caller did not ask for is a timeout further down (handler, proxy).
+                    { Exception: OperationCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
+                    { Result: { } response } => TransientStatuses.Contains(response.StatusCode),
+                    _ => false,
+                }),
                 DelayGenerator = args =>
                 {
                     var retryAfter = args.Outcome.Result is { } response ? RetryAfterOf(response) : null;
@@ -270,7 +273,8 @@ internal sealed class SwanLabConnection : IDisposable
                     $"{endpoint} timed out after {_options.MaxRetries + 1} attempt(s) of {_options.AttemptTimeout.TotalSeconds:0.###} s.",
                     endpoint, ex);
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException ||
+                                       (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
                 throw new SwanLabConnectionException(
                     $"{endpoint} failed: cannot reach {Origin.Authority} ({ex.Message}) after {_options.MaxRetries + 1} attempt(s).",

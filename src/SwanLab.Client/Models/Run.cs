@@ -134,7 +134,7 @@ public sealed partial class Run
     /// Full-resolution values of <paramref name="keys"/> as a table, like SDK 0.7.8 <c>run.metrics(keys, x_axis, sample)</c>:
     /// outer-joined on step, sorted; with an <paramref name="xAxis"/> metric other than <c>step</c>, that metric is the
     /// first column and rows without it are dropped; <paramref name="sample"/> keeps the first N rows.
-    /// Each key is streamed (see <see cref="StreamMetricAsync"/>); the table itself holds all rows in memory.
+    /// Each key is streamed (see <see cref="StreamMetricAsync(string, CancellationToken)"/>); the table itself holds all rows in memory.
     /// </summary>
     public async Task<MetricTable> MetricsAsync(IReadOnlyList<string> keys, string xAxis = "step", int? sample = null,
         CancellationToken ct = default)
@@ -167,21 +167,33 @@ public sealed partial class Run
     /// Streams every point of one scalar series in step order, at full resolution, parsing the exported CSV as it
     /// downloads (memory stays flat whatever the length). 0.9.x servers: <c>/house/metrics/scalar/export</c> →
     /// <c>/files/presigned/get</c> → CSV; 0.7.8 servers: <c>/experiment/{cuid}/column/csv</c> → CSV.
-    /// A presigned URL that is path-only is resolved against the host; one that is rejected as expired (401/403/410) is
-    /// replaced by a fresh one. If the download breaks (connection reset, body cut short, stalled longer than
-    /// <see cref="SwanLabApiOptions.AttemptTimeout"/>), the export is requested again and restarted from the beginning,
-    /// skipping the points already yielded (checking that the restarted series matches them); after
-    /// <see cref="SwanLabApiOptions.MaxRetries"/> broken downloads it throws <see cref="SwanLabConnectionException"/>.
-    /// A partial series is never silently returned.
+    /// <para>
+    /// A presigned URL that is path-only is resolved against the host; one refused as expired (401/403/410) is replaced
+    /// by a fresh one. A download that breaks (connection reset, body cut short, stalled longer than
+    /// <see cref="SwanLabApiOptions.AttemptTimeout"/>) or that ends cleanly but before the server's last step (checked on
+    /// 0.9.x servers against <c>/house/metrics/scalar/value</c> <c>latest.index</c>, one extra request) is restarted from
+    /// the beginning with a fresh export, skipping the points already yielded after checking the restarted series matches
+    /// them. After <see cref="SwanLabApiOptions.MaxRetries"/> restarts it throws <see cref="SwanLabConnectionException"/>:
+    /// a partial series is never returned silently.
+    /// </para>
     /// </summary>
-    public async IAsyncEnumerable<MetricPoint> StreamMetricAsync(string key, [EnumeratorCancellation] CancellationToken ct = default)
+    public IAsyncEnumerable<MetricPoint> StreamMetricAsync(string key, CancellationToken ct = default) =>
+        StreamMetricAsync(key, expectedLastStep: null, ct);
+
+    /// <summary>
+    /// As <see cref="StreamMetricAsync(string, CancellationToken)"/>, with the series' last step already known (e.g. from
+    /// <see cref="MetricStatsAsync"/>), which saves the completeness-check request. Pass null to have it fetched.
+    /// </summary>
+    public async IAsyncEnumerable<MetricPoint> StreamMetricAsync(string key, long? expectedLastStep,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         var options = Connection.Options;
         long yielded = 0;
         MetricPoint lastYielded = default;
-        var breaks = 0;
+        var restarts = 0;
         var refusals = 0;
+        var expectedKnown = expectedLastStep is not null;
         var batch = new List<MetricPoint>(1024);
         while (true)
         {
@@ -221,7 +233,7 @@ public sealed partial class Run
                     break;
                 }
                 if (!more)
-                    yield break;
+                    break;
                 foreach (var point in batch)
                 {
                     if (skip > 0)
@@ -229,8 +241,8 @@ public sealed partial class Run
                         skip--;
                         if (skip == 0 && (point.Step != lastYielded.Step || !SameValue(point.Value, lastYielded.Value)))
                             throw new SwanLabProtocolException(
-                                $"Metric '{key}' of run '{Path}' changed while it was being downloaded again after a broken " +
-                                $"transfer (point {yielded} was step {lastYielded.Step}, now step {point.Step}).", endpoint);
+                                $"Metric '{key}' of run '{Path}' changed while it was downloaded again after a broken transfer " +
+                                $"(point {yielded} was step {lastYielded.Step}, now step {point.Step}).", endpoint);
                         continue;
                     }
                     yield return point;
@@ -239,15 +251,36 @@ public sealed partial class Run
                 }
             }
 
-            if (skip > 0 && broken is null)
-                throw new SwanLabProtocolException(
-                    $"Metric '{key}' of run '{Path}' has fewer points than before a broken transfer ({yielded - skip} < {yielded}).", endpoint);
-            if (++breaks > options.MaxRetries)
+            if (broken is null)
+            {
+                if (!expectedKnown && _api.Protocol == SwanLabProtocol.House)
+                {
+                    expectedLastStep = await ExpectedLastStepAsync(key, ct).ConfigureAwait(false);
+                    expectedKnown = true;
+                }
+                if (expectedLastStep is not { } last || (yielded > 0 && lastYielded.Step >= last))
+                    yield break;
+                broken = new IOException(
+                    $"the CSV ended at {(yielded == 0 ? "no point" : "step " + lastYielded.Step.ToString(CultureInfo.InvariantCulture))} " +
+                    $"but the server's last step is {last}");
+            }
+            if (++restarts > options.MaxRetries)
                 throw new SwanLabConnectionException(
-                    $"Metric '{key}' of run '{Path}': the download broke {breaks} time(s) after {yielded} point(s); giving up " +
-                    "rather than returning a partial series.", endpoint, broken);
+                    $"Metric '{key}' of run '{Path}': the download broke {restarts} time(s) ({broken.Message}) after {yielded} point(s); " +
+                    "giving up rather than returning a partial series.", endpoint, broken);
             Connection.Statistics.CountUrlRefresh();
         }
+    }
+
+    private async Task<long?> ExpectedLastStepAsync(string key, CancellationToken ct)
+    {
+        var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
+        var json = await Connection.PostJsonAsync(Endpoints.HouseScalarValue, new Dictionary<string, object?>
+        {
+            ["projectId"] = projectId, ["xType"] = "step", ["range"] = new[] { 0, 0 }, ["columns"] = new[] { ColumnRef(key) }, ["num"] = MaxSampledPoints,
+        }, ct, $"Last step of metric '{key}' of run '{Path}'").ConfigureAwait(false);
+        var entry = json.Items().FirstOrDefault(e => e.Str("key") == key);
+        return JsonRead.AsLong(entry.Prop("latest").Prop("index"));
     }
 
     private static bool SameValue(double a, double b) => a.Equals(b);
@@ -463,33 +496,39 @@ public sealed partial class Run
     }
 
     /// <summary>
-    /// Console log lines at one level (<c>GET /house/metrics/log</c>), oldest first, fetched in shards of 1000
-    /// (<c>epoch</c> = shard number 0, 1, 2, ...) as you enumerate. 0.9.x servers only.
+    /// Console log lines at one level (<c>GET /house/metrics/log</c>, exact level match), oldest first, fetched 1000 at a
+    /// time as you enumerate. Paging sends <c>epoch</c> = the last line number received (lines after it come back) and
+    /// stops at a short page, at the server's <c>count</c>, or when a page makes no progress. 0.9.x servers only.
     /// </summary>
     public async IAsyncEnumerable<LogEntry> LogsAsync(string level = "INFO", [EnumeratorCancellation] CancellationToken ct = default)
     {
         if (level is not ("DEBUG" or "INFO" or "WARN" or "ERROR"))
             throw new ArgumentException("level must be DEBUG, INFO, WARN or ERROR.", nameof(level));
         long received = 0;
-        for (var shard = 0L; ; shard++)
+        long after = 0;
+        while (true)
         {
-            var current = shard;
+            var cursor = after;
             var json = await HouseOrLegacyAsync(async token =>
             {
                 var projectId = await ProjectIdAsync(token).ConfigureAwait(false);
-                return await Connection.GetJsonAsync(Endpoints.HouseLogs(projectId, Id, LogShardSize, current, level, RootProjectId, RootRunId,
+                return await Connection.GetJsonAsync(Endpoints.HouseLogs(projectId, Id, LogShardSize, cursor, level, RootProjectId, RootRunId,
                     CreatedAtUnixSeconds), token, $"Logs of run '{Path}'").ConfigureAwait(false);
             }, null, "Log reading", ct).ConfigureAwait(false);
             var count = 0;
             foreach (var line in json.Prop("logs").Items())
             {
+                var epoch = line.Long("epoch") ?? 0;
+                if (epoch <= cursor && cursor > 0)
+                    continue;
                 count++;
-                yield return new LogEntry(line.Long("epoch") ?? 0, line.Str("level", level), line.Str("message"),
+                after = Math.Max(after, epoch);
+                yield return new LogEntry(epoch, line.Str("level", level), line.Str("message"),
                     line.StrOrNull("timestamp") ?? line.StrOrNull("create_time"), line);
             }
             received += count;
             var total = json.Long("count");
-            if (count < LogShardSize || (total is { } t && received >= t))
+            if (count == 0 || json.Prop("logs").Items().Count() < LogShardSize || (total is { } t && received >= t) || after == cursor)
                 yield break;
         }
     }
