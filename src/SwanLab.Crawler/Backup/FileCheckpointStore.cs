@@ -81,6 +81,9 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
                 await _append.DisposeAsync().ConfigureAwait(false);
                 _append = null;
             }
+            // The discovery log is crawl state too: a restart re-discovers.
+            var discovery = Path.Combine(Path.GetDirectoryName(_path)!, DiscoveryLog.FileName);
+            if (File.Exists(discovery)) File.Delete(discovery);
             if (File.Exists(_path))
             {
                 File.Delete(_path);
