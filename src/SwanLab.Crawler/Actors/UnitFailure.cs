@@ -1,5 +1,6 @@
 using System.Net.Http;
 using System.Text.Json;
+using SwanLab.Client;
 using SwanLab.Crawler.Source;
 
 namespace SwanLab.Crawler.Actors;
@@ -15,7 +16,15 @@ public sealed record UnitFailure(string Kind, string Message, bool Fatal)
         var ex = exception is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0] : exception;
         return ex switch
         {
-            SourceAuthenticationException => new("auth", ex.Message, Fatal: true),
+            SourceAuthenticationException or SwanLabAuthenticationException => new("auth", ex.Message, Fatal: true),
+            SwanLabNotFoundException => new("not-found", ex.Message, false),
+            SwanLabForbiddenException => new("forbidden", ex.Message, false),
+            SwanLabRateLimitedException => new("rate-limited", ex.Message, false),
+            SwanLabServerException => new("server", ex.Message, false),
+            SwanLabProtocolException => new("malformed", ex.Message, false),
+            SwanLabConnectionException => new("connection", ex.Message, false),
+            SwanLabNotSupportedException => new("not-supported", ex.Message, false),
+            SwanLabException => new("swanlab", ex.Message, false),
             SeriesIncompleteException => new("truncated", ex.Message, false),
             OperationCanceledException => new("cancelled", ex.Message, false),
             TimeoutException => new("timeout", ex.Message, false),

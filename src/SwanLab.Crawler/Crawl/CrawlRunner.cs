@@ -29,6 +29,28 @@ public static class CrawlRunner
     private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(45);
     private static readonly TimeSpan EdgeAskTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Exports into <see cref="CrawlSettings.OutputDirectory"/>: resumes from its checkpoint (or starts over with
+    /// <see cref="CrawlSettings.Restart"/>), and removes temp files a crashed earlier export left behind.
+    /// </summary>
+    /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
+    /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
+    /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
+    /// <exception cref="UnsafePathException">The output folder cannot be used.</exception>
+    public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source,
+        ChannelWriter<CrawlEvent>? events, CancellationToken ct, IEnumerable<string>? secrets = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        CrawlScopes.Build(settings);
+        var layout = new BackupLayout(settings.OutputDirectory);
+        Directory.CreateDirectory(layout.Root);
+        AtomicFile.SweepTempFiles(layout.Root);
+        await using var checkpoint = new FileCheckpointStore(layout, secrets);
+        return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
+            events, ct);
+    }
+
+    /// <summary>The same with the storage given explicitly (tests, other stores).</summary>
     /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
     /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
     /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
