@@ -1,0 +1,723 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using SwanLab.Client.Http;
+using SwanLab.Client.Metrics;
+
+namespace SwanLab.Client;
+
+/// <summary>
+/// A run (experiment). Properties read the run object the server sent; metric members send requests. Metric reads use
+/// the SDK 0.9.x <c>/house</c> endpoints and fall back to the 0.7.8 ones when the server answers 404 there
+/// (see <see cref="SwanLabApi.Protocol"/>).
+/// </summary>
+public sealed partial class Run
+{
+    private const int MaxKeysPerHouseQuery = 16;
+    private const int MaxSampledPoints = 1500;
+    private const int LogShardSize = 1000;
+    private const int PresignBatch = 100;
+
+    private readonly SwanLabApi _api;
+    private readonly JsonElement _json;
+    private readonly string _workspace;
+    private readonly string _project;
+    private RunProfile? _profile;
+    private string? _projectCuid;
+
+    internal Run(SwanLabApi api, JsonElement json, string workspace, string project)
+    {
+        _api = api;
+        _json = json;
+        _workspace = workspace;
+        _project = project;
+        _projectCuid = json.StrOrNull("project_id") ?? json.StrOrNull("projectId");
+    }
+
+    private SwanLabConnection Connection => _api.Connection;
+
+    /// <summary>Run name.</summary>
+    public string Name => _json.Str("name");
+
+    /// <summary>The server's run id (cuid).</summary>
+    public string Id => _json.Str("cuid");
+
+    /// <summary>The user-facing run id (slug), when the server has one.</summary>
+    public string? Slug => _json.StrOrNull("slug");
+
+    /// <summary><c>workspace/project/cuid</c>.</summary>
+    public string Path => $"{_workspace}/{_project}/{Id}";
+
+    /// <summary><c>workspace/project</c>.</summary>
+    public string ProjectPath => $"{_workspace}/{_project}";
+
+    /// <summary>Description.</summary>
+    public string Description => _json.Str("description");
+
+    /// <summary><c>RUNNING</c>, <c>FINISHED</c>, <c>CRASHED</c>, <c>ABORTED</c> (or <c>OFFLINE</c>).</summary>
+    public string State => _json.Str("state");
+
+    /// <summary>The run group (wire field <c>cluster</c>).</summary>
+    public string Group => _json.Str("cluster");
+
+    /// <summary>Tag names.</summary>
+    public IReadOnlyList<string> Labels => _json.Prop("labels").Items().Select(l => l.Str("name")).ToList();
+
+    /// <summary>Creation time as sent (ISO 8601).</summary>
+    public string CreatedAt => _json.Str("createdAt");
+
+    /// <summary>Finish time as sent; empty while running.</summary>
+    public string FinishedAt => _json.Str("finishedAt");
+
+    /// <summary>Web URL of the run's charts.</summary>
+    public string Url => $"{_api.WebHost}/@{ProjectPath}/runs/{Id}/chart";
+
+    /// <summary>Job type (wire field <c>job</c>).</summary>
+    public string JobType => _json.Str("job");
+
+    /// <summary>Whether the run is shown in charts (default true).</summary>
+    public bool Show => _json.Bool("show", true);
+
+    /// <summary>Config (cleaned), metadata, requirements and conda.</summary>
+    public RunProfile Profile => _profile ??= new RunProfile(_json.Prop("profile"));
+
+    /// <summary>The user who created the run.</summary>
+    public User User => _api.User(_json.Prop("user").Str("username", _api.Username) is { Length: > 0 } u ? u : _api.Username);
+
+    /// <summary>For a cloned run: the project that holds its metric data.</summary>
+    public string? RootProjectId => _json.StrOrNull("rootProId");
+
+    /// <summary>For a cloned run: the run that holds its metric data.</summary>
+    public string? RootRunId => _json.StrOrNull("rootExpId");
+
+    /// <summary>The run object exactly as the server sent it.</summary>
+    public JsonElement Json() => _json;
+
+    /// <inheritdoc />
+    public override string ToString() => $"Run {Path} ({Name}, {State})";
+
+    /// <summary>
+    /// <see cref="CreatedAt"/> in Unix seconds: the lower bound every <c>/house</c> read sends so the server can prune its
+    /// scan (ISO text, or a 13-digit millisecond number divided down).
+    /// </summary>
+    /// <exception cref="SwanLabProtocolException">The run object has no usable <c>createdAt</c>.</exception>
+    public long CreatedAtUnixSeconds
+    {
+        get
+        {
+            var value = _json.Prop("createdAt");
+            if (JsonRead.AsLong(value) is { } number)
+                return number > 9_999_999_999 ? number / 1000 : number;
+            if (value.ValueKind == JsonValueKind.String &&
+                DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
+                return parsed.ToUnixTimeSeconds();
+            throw new SwanLabProtocolException($"Run '{Path}' has no valid createdAt, which metric queries require.", null);
+        }
+    }
+
+    /// <summary>The project's cuid (from the run object, else one <c>GET /project/{ws}/{p}</c>, cached).</summary>
+    public async Task<string> ProjectIdAsync(CancellationToken ct = default)
+    {
+        if (_projectCuid is { } cached)
+            return cached;
+        var project = await _api.ProjectAsync(ProjectPath, ct).ConfigureAwait(false);
+        if (project.Cuid.Length == 0)
+            throw new SwanLabProtocolException($"Project '{ProjectPath}' has no cuid.", "GET /api/" + Endpoints.Project(_workspace, _project));
+        return _projectCuid = project.Cuid;
+    }
+
+    // ----------------------------------------------------------------- table (SDK 0.7.8 run.metrics)
+
+    /// <summary>
+    /// Full-resolution values of <paramref name="keys"/> as a table, like SDK 0.7.8 <c>run.metrics(keys, x_axis, sample)</c>:
+    /// outer-joined on step, sorted; with an <paramref name="xAxis"/> metric other than <c>step</c>, that metric is the
+    /// first column and rows without it are dropped; <paramref name="sample"/> keeps the first N rows.
+    /// Each key is streamed (see <see cref="StreamMetricAsync(string, CancellationToken)"/>); the table itself holds all rows in memory.
+    /// </summary>
+    public async Task<MetricTable> MetricsAsync(IReadOnlyList<string> keys, string xAxis = "step", int? sample = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+            throw new ArgumentException("At least one metric key is required.", nameof(keys));
+        if (keys.Any(string.IsNullOrEmpty))
+            throw new ArgumentException("Metric keys cannot be empty.", nameof(keys));
+        if (sample is < 0)
+            throw new ArgumentOutOfRangeException(nameof(sample), "sample must be zero or positive.");
+        var useXAxis = !string.IsNullOrEmpty(xAxis) && xAxis != "step";
+        var all = keys.Distinct(StringComparer.Ordinal).ToList();
+        if (useXAxis && !all.Contains(xAxis, StringComparer.Ordinal))
+            all.Add(xAxis);
+        var series = new List<IEnumerable<MetricPoint>>(all.Count);
+        foreach (var key in all)
+        {
+            var points = new List<MetricPoint>();
+            await foreach (var point in StreamMetricAsync(key, ct).ConfigureAwait(false))
+                points.Add(point);
+            series.Add(points);
+        }
+        return MetricTable.Build(all, series, useXAxis ? xAxis : null, sample);
+    }
+
+    // ----------------------------------------------------------------- full-resolution streaming
+
+    /// <summary>
+    /// Streams every point of one scalar series in step order, at full resolution, parsing the exported CSV as it
+    /// downloads (memory stays flat whatever the length). 0.9.x servers: <c>/house/metrics/scalar/export</c> →
+    /// <c>/files/presigned/get</c> → CSV; 0.7.8 servers: <c>/experiment/{cuid}/column/csv</c> → CSV.
+    /// <para>
+    /// A presigned URL that is path-only is resolved against the host; one refused as expired (401/403/410) is replaced
+    /// by a fresh one. A download that breaks (connection reset, body cut short, stalled longer than
+    /// <see cref="SwanLabApiOptions.AttemptTimeout"/>) or that ends cleanly but before the server's last step (checked on
+    /// 0.9.x servers against <c>/house/metrics/scalar/value</c> <c>latest.index</c>, one extra request) is restarted from
+    /// the beginning with a fresh export, skipping the points already yielded after checking the restarted series matches
+    /// them. After <see cref="SwanLabApiOptions.MaxRetries"/> restarts it throws <see cref="SwanLabConnectionException"/>:
+    /// a partial series is never returned silently.
+    /// </para>
+    /// </summary>
+    public IAsyncEnumerable<MetricPoint> StreamMetricAsync(string key, CancellationToken ct = default) =>
+        StreamMetricAsync(key, expectedLastStep: null, ct);
+
+    /// <summary>
+    /// As <see cref="StreamMetricAsync(string, CancellationToken)"/>, with the series' last step already known (e.g. from
+    /// <see cref="MetricStatsAsync"/>), which saves the completeness-check request. Pass null to have it fetched.
+    /// </summary>
+    public async IAsyncEnumerable<MetricPoint> StreamMetricAsync(string key, long? expectedLastStep,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var options = Connection.Options;
+        long yielded = 0;
+        MetricPoint lastYielded = default;
+        var restarts = 0;
+        var refusals = 0;
+        var expectedKnown = expectedLastStep is not null;
+        var batch = new List<MetricPoint>(1024);
+        while (true)
+        {
+            var url = await GetCsvUrlAsync(key, ct).ConfigureAwait(false);
+            var endpoint = SwanLabConnection.Describe(HttpMethod.Get, url);
+            using var response = await Connection.SendAsync(HttpMethod.Get, url, null, RequestAuth.None, bufferBody: false, ct)
+                .ConfigureAwait(false);
+            if (IsExpiredUrlStatus(response.StatusCode))
+            {
+                if (++refusals > options.MaxRetries)
+                    throw new SwanLabForbiddenException(
+                        $"Metric '{key}' of run '{Path}': the download URL was refused {refusals} time(s) even when fresh.",
+                        endpoint, response.StatusCode);
+                Connection.Statistics.CountUrlRefresh();
+                continue;
+            }
+            await Connection.EnsureSuccessAsync(response, endpoint, $"Metric '{key}' of run '{Path}'", ct).ConfigureAwait(false);
+
+            var skip = yielded;
+            Exception? broken = null;
+            await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            await using var csv = new MetricCsvReader(body, endpoint);
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    idle.CancelAfter(options.AttemptTimeout);
+                    more = await csv.ReadBatchAsync(batch, idle.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException ||
+                                           (ex is OperationCanceledException && !ct.IsCancellationRequested))
+                {
+                    Connection.Statistics.CountConnectionFault();
+                    broken = ex;
+                    break;
+                }
+                if (!more)
+                    break;
+                foreach (var point in batch)
+                {
+                    if (skip > 0)
+                    {
+                        skip--;
+                        if (skip == 0 && (point.Step != lastYielded.Step || !SameValue(point.Value, lastYielded.Value)))
+                            throw new SwanLabProtocolException(
+                                $"Metric '{key}' of run '{Path}' changed while it was downloaded again after a broken transfer " +
+                                $"(point {yielded} was step {lastYielded.Step}, now step {point.Step}).", endpoint);
+                        continue;
+                    }
+                    yield return point;
+                    lastYielded = point;
+                    yielded++;
+                }
+            }
+
+            if (broken is null)
+            {
+                if (!expectedKnown && _api.Protocol == SwanLabProtocol.House)
+                {
+                    expectedLastStep = await ExpectedLastStepAsync(key, ct).ConfigureAwait(false);
+                    expectedKnown = true;
+                }
+                if (expectedLastStep is not { } last || (yielded > 0 && lastYielded.Step >= last))
+                    yield break;
+                broken = new IOException(
+                    $"the CSV ended at {(yielded == 0 ? "no point" : "step " + lastYielded.Step.ToString(CultureInfo.InvariantCulture))} " +
+                    $"but the server's last step is {last}");
+            }
+            if (++restarts > options.MaxRetries)
+                throw new SwanLabConnectionException(
+                    $"Metric '{key}' of run '{Path}': the download broke {restarts} time(s) ({broken.Message}) after {yielded} point(s); " +
+                    "giving up rather than returning a partial series.", endpoint, broken);
+            Connection.Statistics.CountUrlRefresh();
+        }
+    }
+
+    private async Task<long?> ExpectedLastStepAsync(string key, CancellationToken ct)
+    {
+        var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
+        var json = await Connection.PostJsonAsync(Endpoints.HouseScalarValue, new Dictionary<string, object?>
+        {
+            ["projectId"] = projectId, ["xType"] = "step", ["range"] = new[] { 0, 0 }, ["columns"] = new[] { ColumnRef(key) }, ["num"] = MaxSampledPoints,
+        }, ct, $"Last step of metric '{key}' of run '{Path}'").ConfigureAwait(false);
+        var entry = json.Items().FirstOrDefault(e => e.Str("key") == key);
+        return JsonRead.AsLong(entry.Prop("latest").Prop("index"));
+    }
+
+    private static bool SameValue(double a, double b) => a.Equals(b);
+
+    private static bool IsExpiredUrlStatus(HttpStatusCode status) =>
+        status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.Gone;
+
+    /// <summary>A fresh download URL for one key's full-resolution CSV.</summary>
+    internal Task<Uri> GetCsvUrlAsync(string key, CancellationToken ct) =>
+        HouseOrLegacyAsync(
+            async token =>
+            {
+                var projectId = await ProjectIdAsync(token).ConfigureAwait(false);
+                var column = ColumnRef(key, withName: true);
+                var export = await Connection.PostJsonAsync(Endpoints.HouseScalarExport,
+                    new Dictionary<string, object?> { ["projectId"] = projectId, ["columns"] = new[] { column } }, token,
+                    $"Export of metric '{key}' of run '{Path}'").ConfigureAwait(false);
+                var cosKey = export.StrOrNull("cosKey") ?? throw new SwanLabProtocolException(
+                    "The export answer has no cosKey.", "POST /api/" + Endpoints.HouseScalarExport);
+                var presigned = await Connection.PostJsonAsync(Endpoints.FilesPresignedGet,
+                    new Dictionary<string, object?> { ["paths"] = new[] { cosKey } }, token, "Presigning the metric export").ConfigureAwait(false);
+                var url = presigned.Prop("urls").Items().Select(u => u.ValueKind == JsonValueKind.String ? u.GetString() : null).FirstOrDefault()
+                          ?? presigned.StrOrNull("url")
+                          ?? throw new SwanLabProtocolException("The presign answer has no URL.", "POST /api/" + Endpoints.FilesPresignedGet);
+                return Connection.ResolveDownloadUrl(url);
+            },
+            async token =>
+            {
+                var json = await Connection.GetJsonAsync(Endpoints.LegacyColumnCsv(Id, key), token, $"Metric '{key}' of run '{Path}'")
+                    .ConfigureAwait(false);
+                var url = json.StrOrNull("url") ?? throw new SwanLabProtocolException(
+                    "The column/csv answer has no url.", "GET /api/" + Endpoints.LegacyColumnCsv(Id, key));
+                return Connection.ResolveDownloadUrl(url);
+            },
+            "Metric export", ct);
+
+    // ----------------------------------------------------------------- 0.9.x reads
+
+    /// <summary>
+    /// The run's series keys (<c>POST /house/metrics/{scalar|media}/keys</c>, cursor pages of 2000), classified
+    /// SYSTEM (<c>__swanlab__</c> prefix) or CUSTOM. On 0.7.8 servers the column list is used instead.
+    /// </summary>
+    public async IAsyncEnumerable<SeriesKey> SeriesKeysAsync(SeriesKind kind = SeriesKind.Scalar,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        var cursor = "";
+        if (_api.Protocol != SwanLabProtocol.Legacy)
+        {
+            var first = await TryHouseAsync(token => KeysPageAsync(kind, cursor, token), ct).ConfigureAwait(false);
+            if (first is { } page)
+            {
+                while (true)
+                {
+                    foreach (var key in page.Keys)
+                        yield return new SeriesKey(key, kind, kind == SeriesKind.Scalar && key.StartsWith("__swanlab__", StringComparison.Ordinal) ? "SYSTEM" : "CUSTOM");
+                    if (!page.HasMore || string.IsNullOrEmpty(page.NextCursor) || page.NextCursor == cursor)
+                        yield break;
+                    cursor = page.NextCursor;
+                    page = await KeysPageAsync(kind, cursor, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        await foreach (var column in _api.PagesAsync(page => Endpoints.LegacyColumns(Id, page, 100), $"Columns of run '{Path}'", ct)
+                           .ConfigureAwait(false))
+        {
+            var type = column.Str("type", "FLOAT");
+            var isScalar = type is "FLOAT" or "BOOLEAN" or "STRING";
+            if (isScalar != (kind == SeriesKind.Scalar))
+                continue;
+            var key = column.Str("key");
+            var cls = column.StrOrNull("class") ?? (key.StartsWith("__swanlab__", StringComparison.Ordinal) ? "SYSTEM" : "CUSTOM");
+            yield return new SeriesKey(key, kind, cls);
+        }
+    }
+
+    private sealed record KeysPage(IReadOnlyList<string> Keys, bool HasMore, string? NextCursor);
+
+    private async Task<KeysPage> KeysPageAsync(SeriesKind kind, string cursor, CancellationToken ct)
+    {
+        var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
+        var experiment = new Dictionary<string, object?>
+        {
+            ["projectId"] = RootProjectId ?? projectId,
+            ["experimentId"] = RootRunId ?? Id,
+            ["createdAt"] = CreatedAtUnixSeconds,
+        };
+        var json = await Connection.PostJsonAsync(Endpoints.HouseKeys(kind),
+            new Dictionary<string, object?> { ["experiments"] = new[] { experiment }, ["limit"] = 2000, ["cursor"] = cursor }, ct,
+            $"Series keys of run '{Path}'").ConfigureAwait(false);
+        var keys = json.Prop("keys").Items().Where(k => k.ValueKind == JsonValueKind.String).Select(k => k.GetString()!).ToList();
+        return new KeysPage(keys, json.Bool("hasMore", false), json.StrOrNull("nextCursor"));
+    }
+
+    /// <summary>
+    /// A server-side downsampled series (<c>POST /house/metrics/scalar</c>, at most <paramref name="num"/> points, clamped
+    /// to 1500 like the SDK). 0.9.x servers only.
+    /// </summary>
+    public async Task<IReadOnlyList<MetricPoint>> SampledMetricAsync(string key, int num = MaxSampledPoints, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (num <= 0)
+            throw new ArgumentOutOfRangeException(nameof(num), "num must be positive.");
+        num = Math.Min(num, MaxSampledPoints);
+        return await HouseOrLegacyAsync(async token =>
+        {
+            var projectId = await ProjectIdAsync(token).ConfigureAwait(false);
+            var body = new Dictionary<string, object?>
+            {
+                ["projectId"] = projectId, ["xType"] = "step", ["range"] = new[] { 0, 0 },
+                ["columns"] = new[] { ColumnRef(key) }, ["num"] = num,
+            };
+            var json = await Connection.PostJsonAsync(Endpoints.HouseScalar, body, token, $"Sampled metric '{key}' of run '{Path}'")
+                .ConfigureAwait(false);
+            var entry = json.Items().FirstOrDefault(e => e.Str("key") == key);
+            var points = new List<MetricPoint>();
+            foreach (var p in entry.Prop("metrics").Items())
+            {
+                if (JsonRead.AsLong(p.Prop("index")) is not { } step || JsonRead.AsDouble(p.Prop("data")) is not { } value)
+                    continue;
+                points.Add(new MetricPoint(step, value, JsonRead.AsLong(p.Prop("timestamp"))));
+            }
+            return (IReadOnlyList<MetricPoint>)points;
+        }, null, "Server-side sampled metrics", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Min/max/avg/median/latest of each key (<c>POST /house/metrics/scalar/value</c> on the step and timestamp axes,
+    /// merged as the SDK does; 16 keys per query). Keys the server knows nothing about are absent. 0.9.x servers only.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, MetricValueStats>> MetricStatsAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var result = new Dictionary<string, MetricValueStats>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(MaxKeysPerHouseQuery))
+        {
+            await HouseOrLegacyAsync(async token =>
+            {
+                var projectId = await ProjectIdAsync(token).ConfigureAwait(false);
+                var columns = chunk.Select(k => ColumnRef(k)).ToArray();
+                Dictionary<string, object?> Body(string xType) => new()
+                {
+                    ["projectId"] = projectId, ["xType"] = xType, ["range"] = new[] { 0, 0 }, ["columns"] = columns, ["num"] = MaxSampledPoints,
+                };
+                var stepTask = Connection.PostJsonAsync(Endpoints.HouseScalarValue, Body("step"), token, $"Metric statistics of run '{Path}'");
+                var timeTask = Connection.PostJsonAsync(Endpoints.HouseScalarValue, Body("timestamp"), token, $"Metric statistics of run '{Path}'");
+                await Task.WhenAll(stepTask, timeTask).ConfigureAwait(false);
+                var byStep = stepTask.Result.Items().GroupBy(e => e.Str("key")).ToDictionary(g => g.Key, g => g.First());
+                var byTime = timeTask.Result.Items().GroupBy(e => e.Str("key")).ToDictionary(g => g.Key, g => g.First());
+                foreach (var key in chunk)
+                {
+                    if (!byStep.TryGetValue(key, out var s))
+                        continue;
+                    byTime.TryGetValue(key, out var t);
+                    MetricStat? Stat(string field)
+                    {
+                        var step = s.Prop(field);
+                        if (step.ValueKind != JsonValueKind.Object)
+                            return null;
+                        return new MetricStat(JsonRead.AsLong(step.Prop("index")), JsonRead.AsDouble(step.Prop("data")),
+                            JsonRead.AsLong(t.Prop(field).Prop("index")));
+                    }
+                    result[key] = new MetricValueStats(key, Stat("min"), Stat("max"), Stat("avg"), Stat("median"), Stat("latest"));
+                }
+                return true;
+            }, null, "Metric value statistics", ct).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Server-side summaries per key (<c>POST /house/metrics/summaries</c>; all keys when <paramref name="keys"/> is null).
+    /// On 0.7.8 servers the older array form of the same endpoint is used (step, value, min, max only).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, MetricSummary>> SummaryAsync(IReadOnlyList<string>? keys = null, CancellationToken ct = default)
+    {
+        var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
+        JsonElement perKey;
+        if (_api.Protocol == SwanLabProtocol.Legacy)
+        {
+            var item = new Dictionary<string, object?> { ["experimentId"] = Id, ["projectId"] = projectId };
+            if (RootRunId is not null && RootProjectId is not null)
+            {
+                item["rootExpId"] = RootRunId;
+                item["rootProId"] = RootProjectId;
+            }
+            var json = await Connection.PostJsonAsync(Endpoints.HouseSummaries, new[] { item }, ct, $"Summary of run '{Path}'").ConfigureAwait(false);
+            perKey = json.ValueKind == JsonValueKind.Object ? json.EnumerateObject().Select(p => p.Value).FirstOrDefault() : default;
+        }
+        else
+        {
+            var body = new Dictionary<string, object?> { ["experiments"] = new[] { ExperimentRef(projectId) } };
+            if (keys is not null)
+                body["keys"] = keys;
+            var json = await Connection.PostJsonAsync(Endpoints.HouseSummaries, body, ct, $"Summary of run '{Path}'").ConfigureAwait(false);
+            perKey = json.Prop(Id);
+        }
+        var result = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
+        if (perKey.ValueKind != JsonValueKind.Object)
+            return result;
+        foreach (var property in perKey.EnumerateObject())
+        {
+            if (keys is not null && !keys.Contains(property.Name))
+                continue;
+            var s = property.Value;
+            result[property.Name] = new MetricSummary(property.Name, s.Long("step"), JsonRead.AsDouble(s.Prop("value")),
+                Number(s.Prop("min")), Number(s.Prop("max")), JsonRead.AsDouble(s.Prop("avg")), JsonRead.AsDouble(s.Prop("median")),
+                JsonRead.AsDouble(s.Prop("stdDev")), s);
+        }
+        return result;
+
+        static double? Number(JsonElement value) =>
+            value.ValueKind == JsonValueKind.Object ? JsonRead.AsDouble(value.Prop("data")) : JsonRead.AsDouble(value);
+    }
+
+    /// <summary>
+    /// Console log lines at one level (<c>GET /house/metrics/log</c>, exact level match), oldest first, fetched 1000 at a
+    /// time as you enumerate. Paging sends <c>epoch</c> = the last line number received (lines after it come back) and
+    /// stops at a short page, at the server's <c>count</c>, or when a page makes no progress. 0.9.x servers only.
+    /// </summary>
+    public async IAsyncEnumerable<LogEntry> LogsAsync(string level = "INFO", [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (level is not ("DEBUG" or "INFO" or "WARN" or "ERROR"))
+            throw new ArgumentException("level must be DEBUG, INFO, WARN or ERROR.", nameof(level));
+        long received = 0;
+        long after = 0;
+        while (true)
+        {
+            var cursor = after;
+            var json = await HouseOrLegacyAsync(async token =>
+            {
+                var projectId = await ProjectIdAsync(token).ConfigureAwait(false);
+                return await Connection.GetJsonAsync(Endpoints.HouseLogs(projectId, Id, LogShardSize, cursor, level, RootProjectId, RootRunId,
+                    CreatedAtUnixSeconds), token, $"Logs of run '{Path}'").ConfigureAwait(false);
+            }, null, "Log reading", ct).ConfigureAwait(false);
+            var count = 0;
+            foreach (var line in json.Prop("logs").Items())
+            {
+                var epoch = line.Long("epoch") ?? 0;
+                if (epoch <= cursor && cursor > 0)
+                    continue;
+                count++;
+                after = Math.Max(after, epoch);
+                yield return new LogEntry(epoch, line.Str("level", level), line.Str("message"),
+                    line.StrOrNull("timestamp") ?? line.StrOrNull("create_time"), line);
+            }
+            received += count;
+            var total = json.Long("count");
+            if (count == 0 || json.Prop("logs").Items().Count() < LogShardSize || (total is { } t && received >= t) || after == cursor)
+                yield break;
+        }
+    }
+
+    /// <summary>
+    /// Every media item of the given keys (default: all media keys), every step (<c>POST /house/metrics/f_media</c>),
+    /// with presigned download URLs (<c>POST /resources/presigned/get</c>). 0.9.x servers only.
+    /// </summary>
+    public async IAsyncEnumerable<MediaItem> MediaAsync(IReadOnlyList<string>? keys = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        if (keys is null)
+        {
+            var all = new List<string>();
+            await foreach (var key in SeriesKeysAsync(SeriesKind.Media, ct).ConfigureAwait(false))
+                all.Add(key.Key);
+            keys = all;
+        }
+        foreach (var key in keys.Distinct(StringComparer.Ordinal))
+        {
+            var items = await HouseOrLegacyAsync(token => MediaOfKeyAsync(key, token), null, "Media listing", ct).ConfigureAwait(false);
+            foreach (var item in items)
+                yield return item;
+        }
+    }
+
+    private async Task<List<MediaItem>> MediaOfKeyAsync(string key, CancellationToken ct)
+    {
+        var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
+        var json = await Connection.PostJsonAsync(Endpoints.HouseMediaAllSteps,
+            new Dictionary<string, object?> { ["projectId"] = projectId, ["columns"] = new[] { ColumnRef(key) } }, ct,
+            $"Media '{key}' of run '{Path}'").ConfigureAwait(false);
+        var entry = json.ValueKind == JsonValueKind.Array
+            ? json.Items().FirstOrDefault(e => e.ValueKind == JsonValueKind.Object && e.Str("key", key) == key)
+            : json;
+        var pending = new List<(long Step, string Path, string? Caption, JsonElement Entry)>();
+        foreach (var stepEntry in entry.Prop("metrics").Items())
+        {
+            if (stepEntry.ValueKind != JsonValueKind.Object)
+                continue;
+            var step = stepEntry.Long("index") ?? 0;
+            var more = stepEntry.Prop("more").Items().ToList();
+            var i = 0;
+            foreach (var data in stepEntry.Prop("data").Items())
+            {
+                if (data.ValueKind == JsonValueKind.String)
+                {
+                    var caption = i < more.Count ? more[i].StrOrNull("caption") : null;
+                    pending.Add((step, data.GetString()!, caption, stepEntry));
+                }
+                i++;
+            }
+        }
+        var urls = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var chunk in pending.Select(p => p.Path).Distinct(StringComparer.Ordinal).Chunk(PresignBatch))
+        {
+            var presigned = await PresignMediaAsync(projectId, chunk, ct).ConfigureAwait(false);
+            for (var i = 0; i < chunk.Length && i < presigned.Count; i++)
+                if (presigned[i] is { } url)
+                    urls[chunk[i]] = url;
+        }
+        return pending.Select(p => new MediaItem(key, p.Step, p.Path, urls.GetValueOrDefault(p.Path), p.Caption, p.Entry)).ToList();
+    }
+
+    private async Task<List<string?>> PresignMediaAsync(string projectId, IReadOnlyList<string> paths, CancellationToken ct)
+    {
+        var json = await Connection.PostJsonAsync(Endpoints.ResourcesPresignedGet,
+            new Dictionary<string, object?> { ["prefix"] = $"{projectId}/{Id}", ["paths"] = paths }, ct, $"Presigning media of run '{Path}'")
+            .ConfigureAwait(false);
+        return json.Prop("urls").Items()
+            .Select(u => u.ValueKind == JsonValueKind.String ? Connection.ResolveDownloadUrl(u.GetString()!).AbsoluteUri : null).ToList();
+    }
+
+    /// <summary>
+    /// Downloads one media item into <paramref name="destination"/> and returns the byte count. An expired or missing URL
+    /// is presigned again; a broken transfer into a seekable stream is restarted (rewinding it), into any other stream it
+    /// throws <see cref="SwanLabConnectionException"/>.
+    /// </summary>
+    public async Task<long> DownloadMediaAsync(MediaItem item, Stream destination, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(destination);
+        var options = Connection.Options;
+        var start = destination.CanSeek ? destination.Position : 0;
+        var url = item.Url;
+        var attempts = 0;
+        while (true)
+        {
+            if (url is null)
+            {
+                var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
+                url = (await PresignMediaAsync(projectId, [item.Path], ct).ConfigureAwait(false)).FirstOrDefault()
+                      ?? throw new SwanLabProtocolException($"No download URL for media '{item.Path}'.", "POST /api/" + Endpoints.ResourcesPresignedGet);
+            }
+            var uri = Connection.ResolveDownloadUrl(url);
+            var endpoint = SwanLabConnection.Describe(HttpMethod.Get, uri);
+            using var response = await Connection.SendAsync(HttpMethod.Get, uri, null, RequestAuth.None, bufferBody: false, ct).ConfigureAwait(false);
+            if (IsExpiredUrlStatus(response.StatusCode) && ++attempts <= options.MaxRetries)
+            {
+                Connection.Statistics.CountUrlRefresh();
+                url = null;
+                continue;
+            }
+            await Connection.EnsureSuccessAsync(response, endpoint, $"Media '{item.Path}' of run '{Path}'", ct).ConfigureAwait(false);
+            try
+            {
+                await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                await body.CopyToAsync(destination, ct).ConfigureAwait(false);
+                return destination.CanSeek ? destination.Position - start : -1;
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            {
+                Connection.Statistics.CountConnectionFault();
+                if (!destination.CanSeek || ++attempts > options.MaxRetries)
+                    throw new SwanLabConnectionException($"Download of media '{item.Path}' of run '{Path}' broke off.", endpoint, ex);
+                destination.Position = start;
+                destination.SetLength(start);
+                Connection.Statistics.CountUrlRefresh();
+                url = null;
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------- helpers
+
+    private Dictionary<string, object?> ColumnRef(string key, bool withName = false)
+    {
+        var column = new Dictionary<string, object?>();
+        if (withName)
+            column["experimentName"] = Name.Length > 0 ? Name : Id;
+        column["experimentId"] = Id;
+        column["key"] = key;
+        column["createdAt"] = CreatedAtUnixSeconds;
+        if (RootProjectId is not null)
+            column["rootProId"] = RootProjectId;
+        if (RootRunId is not null)
+            column["rootExpId"] = RootRunId;
+        return column;
+    }
+
+    private Dictionary<string, object?> ExperimentRef(string projectId)
+    {
+        var experiment = new Dictionary<string, object?>
+        {
+            ["projectId"] = projectId,
+            ["experimentId"] = Id,
+            ["createdAt"] = CreatedAtUnixSeconds,
+        };
+        if (RootProjectId is not null)
+            experiment["rootProId"] = RootProjectId;
+        if (RootRunId is not null)
+            experiment["rootExpId"] = RootRunId;
+        return experiment;
+    }
+
+    /// <summary>Runs a /house call; on a 404 from a server whose protocol is not yet known, switches to the 0.7.8 call.</summary>
+    private async Task<T> HouseOrLegacyAsync<T>(Func<CancellationToken, Task<T>> house, Func<CancellationToken, Task<T>>? legacy,
+        string feature, CancellationToken ct)
+    {
+        if (_api.Protocol != SwanLabProtocol.Legacy)
+        {
+            var (ok, value) = await TryHouseCoreAsync(house, ct).ConfigureAwait(false);
+            if (ok)
+                return value!;
+        }
+        if (legacy is null)
+            throw new SwanLabNotSupportedException(
+                $"{feature} needs the SwanLab 0.9 metric API (/house); {_api.Host} speaks the older 0.7.8 protocol.");
+        return await legacy(ct).ConfigureAwait(false);
+    }
+
+    private async Task<T?> TryHouseAsync<T>(Func<CancellationToken, Task<T>> house, CancellationToken ct) where T : class
+    {
+        var (ok, value) = await TryHouseCoreAsync(house, ct).ConfigureAwait(false);
+        return ok ? value : null;
+    }
+
+    private async Task<(bool Ok, T? Value)> TryHouseCoreAsync<T>(Func<CancellationToken, Task<T>> house, CancellationToken ct)
+    {
+        try
+        {
+            var value = await house(ct).ConfigureAwait(false);
+            _api.NoteProtocol(SwanLabProtocol.House);
+            return (true, value);
+        }
+        catch (SwanLabNotFoundException ex) when (_api.Protocol != SwanLabProtocol.House &&
+                                                   ex.Endpoint?.Contains("/house/", StringComparison.Ordinal) == true)
+        {
+            _api.NoteProtocol(SwanLabProtocol.Legacy);
+            return (false, default);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System.Threading.RateLimiting;
+
+namespace SwanLab.Client.RateLimiting;
+
+/// <summary>
+/// A request-rate budget that spaces requests evenly (no bursts) at <see cref="CurrentRate"/> per second.
+/// Fixed mode keeps the rate it was given: even spacing at exactly the server's limit never trips a token bucket.
+/// Adaptive mode finds an unknown limit: it grows while requests queue on it and no 429 arrives, and backs off
+/// multiplicatively on <see cref="ReportThrottled"/> (AIMD, with a remembered ceiling so it climbs back fast
+/// to just below the last rate that was throttled, then probes slowly).
+/// Share one instance between all clients that spend the same server budget.
+/// </summary>
+public sealed class RequestPacer : RateLimiter
+{
+    private static readonly TimeSpan AdjustInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _gate = new();
+    private readonly bool _adaptive;
+    private readonly double _minRate;
+    private readonly double _maxRate;
+    private readonly TimeProvider _clock;
+    private double _rate;
+    private double? _ceiling;
+    private long _nextSlotTicks;
+    private long _lastAdjustTicks;
+    private long? _lastDecreaseTicks;
+    private long _grantedSinceAdjust;
+    private long _waitingNow;
+    private long _totalGranted;
+    private long _throttles;
+
+    private RequestPacer(double rate, bool adaptive, double minRate, double maxRate, TimeProvider? clock)
+    {
+        if (!(rate > 0) || double.IsInfinity(rate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "The request rate must be a positive number.");
+        }
+
+        _rate = rate;
+        _adaptive = adaptive;
+        _minRate = minRate;
+        _maxRate = maxRate;
+        _clock = clock ?? TimeProvider.System;
+        _nextSlotTicks = _lastAdjustTicks = _clock.GetTimestamp();
+    }
+
+    /// <summary>A pacer that keeps <paramref name="requestsPerSecond"/> for its whole life.</summary>
+    public static RequestPacer Fixed(double requestsPerSecond, TimeProvider? clock = null) =>
+        new(requestsPerSecond, adaptive: false, requestsPerSecond, requestsPerSecond, clock);
+
+    /// <summary>A pacer that starts at <paramref name="initialRequestsPerSecond"/> and discovers the server's limit.</summary>
+    public static RequestPacer Adaptive(double initialRequestsPerSecond, double minRequestsPerSecond = 1,
+        double maxRequestsPerSecond = 10_000, TimeProvider? clock = null) =>
+        new(initialRequestsPerSecond, adaptive: true, minRequestsPerSecond, maxRequestsPerSecond, clock);
+
+    /// <summary>The rate requests are currently spaced at.</summary>
+    public double CurrentRate { get { lock (_gate) { return _rate; } } }
+
+    /// <summary>The lowest rate that has been throttled recently, if any (adaptive mode).</summary>
+    public double? Ceiling { get { lock (_gate) { return _ceiling; } } }
+
+    /// <summary>How many 429s were reported.</summary>
+    public long Throttles => Interlocked.Read(ref _throttles);
+
+    /// <summary>
+    /// Tells the pacer the server answered 429. Adaptive mode lowers the rate (at most once a second, since one
+    /// overshoot produces a burst of 429s); both modes hold every request back until <paramref name="retryAfter"/>.
+    /// </summary>
+    public void ReportThrottled(TimeSpan? retryAfter = null)
+    {
+        Interlocked.Increment(ref _throttles);
+        lock (_gate)
+        {
+            var now = _clock.GetTimestamp();
+            if (retryAfter is { } pause && pause > TimeSpan.Zero)
+            {
+                _nextSlotTicks = Math.Max(_nextSlotTicks, now + ToTicks(pause));
+            }
+
+            if (!_adaptive || (_lastDecreaseTicks is { } last && Elapsed(last, now) < DecreaseCooldown))
+            {
+                return;
+            }
+
+            _ceiling = _ceiling is { } c ? Math.Min(c, _rate) * 0.5 + _rate * 0.5 : _rate;
+            _rate = Math.Max(_minRate, _rate * 0.8);
+            _lastDecreaseTicks = _lastAdjustTicks = now;
+            _grantedSinceAdjust = 0;
+        }
+    }
+
+    /// <inheritdoc />
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Interlocked.Read(ref _waitingNow) > 0 ? null : Elapsed(_nextSlotTicks, _clock.GetTimestamp());
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override RateLimiterStatistics? GetStatistics() => new()
+    {
+        CurrentAvailablePermits = 0,
+        CurrentQueuedCount = Interlocked.Read(ref _waitingNow),
+        TotalSuccessfulLeases = Interlocked.Read(ref _totalGranted),
+        TotalFailedLeases = 0,
+    };
+
+    /// <inheritdoc />
+    protected override RateLimitLease AttemptAcquireCore(int permitCount)
+    {
+        ValidatePermits(permitCount);
+        lock (_gate)
+        {
+            var now = _clock.GetTimestamp();
+            if (permitCount == 0 || _nextSlotTicks > now)
+            {
+                return permitCount == 0 ? Lease.Granted : Lease.Refused;
+            }
+
+            Reserve(now, permitCount);
+            return Lease.Granted;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        ValidatePermits(permitCount);
+        if (permitCount == 0)
+        {
+            return Lease.Granted;
+        }
+
+        TimeSpan wait;
+        lock (_gate)
+        {
+            var now = _clock.GetTimestamp();
+            wait = Elapsed(now, Reserve(now, permitCount));
+        }
+
+        if (wait > TimeSpan.Zero)
+        {
+            Interlocked.Increment(ref _waitingNow);
+            try
+            {
+                await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waitingNow);
+            }
+        }
+
+        return Lease.Granted;
+    }
+
+    /// <summary>Books the next free slot(s) and returns the timestamp the caller may start at.</summary>
+    private long Reserve(long now, int permitCount)
+    {
+        Adjust(now);
+        var start = Math.Max(now, _nextSlotTicks);
+        _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
+        _grantedSinceAdjust += permitCount;
+        Interlocked.Add(ref _totalGranted, permitCount);
+        return start;
+    }
+
+    /// <summary>Adaptive growth: only while demand saturates the current rate, so an idle crawl doesn't inflate it.</summary>
+    private void Adjust(long now)
+    {
+        var sinceAdjust = Elapsed(_lastAdjustTicks, now);
+        if (!_adaptive || sinceAdjust < AdjustInterval)
+        {
+            return;
+        }
+
+        var offered = _grantedSinceAdjust / sinceAdjust.TotalSeconds;
+        var saturated = offered >= _rate * 0.9 || _nextSlotTicks > now;
+        if (saturated)
+        {
+            _rate = _ceiling switch
+            {
+                null => _rate * 1.25,                                   // slow start: no limit seen yet
+                { } c when _rate < c * 0.95 => _rate + (c * 0.95 - _rate) * 0.5, // climb back fast to just below it
+                _ => _rate * 1.01,                                     // probe gently past it; the limit may have risen
+            };
+            _rate = Math.Clamp(_rate, _minRate, _maxRate);
+        }
+
+        _lastAdjustTicks = now;
+        _grantedSinceAdjust = 0;
+    }
+
+    private static void ValidatePermits(int permitCount)
+    {
+        if (permitCount < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(permitCount), permitCount, "Permit count cannot be negative.");
+        }
+    }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _clock.TimestampFrequency);
+
+    private TimeSpan Elapsed(long from, long to) =>
+        to <= from ? TimeSpan.Zero : TimeSpan.FromSeconds((double)(to - from) / _clock.TimestampFrequency);
+
+    private sealed class Lease(bool acquired) : RateLimitLease
+    {
+        public static readonly Lease Granted = new(true);
+        public static readonly Lease Refused = new(false);
+
+        public override bool IsAcquired { get; } = acquired;
+
+        public override IEnumerable<string> MetadataNames => [];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = null;
+            return false;
+        }
+    }
+}

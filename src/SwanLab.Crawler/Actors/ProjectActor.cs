@@ -1,0 +1,227 @@
+using Akka.Actor;
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Crawl;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Actors;
+
+/// <summary>Messages of <see cref="ProjectActor"/>.</summary>
+public static class ProjectProtocol
+{
+    /// <summary>Which runs of a project to export: all (server-side filter applied) or the listed run ids.</summary>
+    public sealed record ProjectScope(string Workspace, string Name, ProjectInfo? Known, IReadOnlyList<string>? RunIds)
+    {
+        public string Path => $"{Workspace}/{Name}";
+    }
+
+    /// <summary>Told to the parent when every run of the project has an outcome.</summary>
+    public sealed record ProjectFinished(string ProjectPath);
+}
+
+/// <summary>
+/// Exports one project: writes project.json, lists its runs, skips the ones the checkpoint holds unchanged, and
+/// queues the rest for a run slot (the shared run gate admits at most <see cref="CrawlSettings.RunConcurrency"/>).
+/// Each granted run gets a <see cref="RunExportActor"/> child.
+/// On failure: a failed run attempt releases its slot and is retried after an exponential backoff (IWithTimers,
+/// <see cref="CrawlSettings.UnitBackoffMin"/>..<see cref="CrawlSettings.UnitBackoffMax"/>) until
+/// <see cref="CrawlSettings.MaxUnitAttempts"/>; then a Failed entry is recorded in the checkpoint and the project goes
+/// on. A crashed run child is stopped (strategy) and counted as a failed attempt. A fatal failure (authentication) is
+/// reported to the crawl supervisor, which stops the crawl. If the project itself cannot be read or listed after the
+/// same retries, it is reported as a failed unit and finishes.
+/// </summary>
+public sealed class ProjectActor : UnitActor
+{
+    private sealed record ProjectListed(WrittenFile ProjectFile, IReadOnlyList<RunSummary> Runs);
+    private sealed record RetryRun(string RunPath);
+    private sealed record RetryListing
+    {
+        public static RetryListing Instance { get; } = new();
+    }
+
+    private readonly CrawlContext _context;
+    private readonly ProjectProtocol.ProjectScope _scope;
+    private readonly CheckpointState _checkpoint;
+    private readonly Dictionary<string, RunSummary> _runs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _exporting = new();
+    private readonly HashSet<string> _unresolved = new(StringComparer.Ordinal);
+    private int _listingAttempts;
+    private bool _listed;
+    private bool _finished;
+
+    public static Props Props(CrawlContext context, ProjectProtocol.ProjectScope scope, CheckpointState checkpoint) =>
+        Akka.Actor.Props.Create(() => new ProjectActor(context, scope, checkpoint));
+
+    public ProjectActor(CrawlContext context, ProjectProtocol.ProjectScope scope, CheckpointState checkpoint)
+    {
+        _context = context;
+        _scope = scope;
+        _checkpoint = checkpoint;
+
+        Receive<SlotGateProtocol.SlotGranted>(OnRunSlot);
+        Receive<RunExportProtocol.RunExported>(OnRunExported);
+        Receive<RunExportProtocol.RunExportFailed>(f => OnRunAttemptFailed(Sender, f.RunPath, f.Failure));
+        Receive<RetryRun>(r => _context.RunSlots.Tell(new SlotGateProtocol.RequestSlot(r.RunPath)));
+        Receive<RetryListing>(_ => StartListing());
+        Receive<CheckpointProtocol.UnitRecorded>(r => Resolve(r.RunPath));
+        Receive<CheckpointProtocol.UnitNotRecorded>(r => Resolve(r.RunPath));
+
+        StartListing();
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // A run that throws is a failed attempt: stop it; OnChildStopped turns the silence into a failure.
+        new OneForOneStrategy(_ => Directive.Stop);
+
+    private void StartListing()
+    {
+        _listingAttempts++;
+        var source = _context.Source;
+        var writer = _context.Writer;
+        var filter = _context.Settings.Filter;
+        var scope = _scope;
+        PipeWork(async ct =>
+        {
+            var project = scope.Known ?? await source.ProjectAsync(scope.Path, ct);
+            var file = await writer.WriteProjectAsync(project, ct);
+            var runs = new List<RunSummary>();
+            if (scope.RunIds is null)
+            {
+                await foreach (var run in source.RunsAsync(project.Path, filter, ct)) runs.Add(run);
+            }
+            else
+            {
+                foreach (var id in scope.RunIds)
+                {
+                    var run = await source.RunAsync($"{project.Path}/{id}", ct);
+                    if (filter.States.Count > 0 && !filter.States.Contains(run.State, StringComparer.OrdinalIgnoreCase)) continue;
+                    runs.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
+                }
+            }
+            return new ProjectListed(file, runs);
+        });
+    }
+
+    protected override void OnWorkDone(object result)
+    {
+        switch (result)
+        {
+            case ProjectListed listed:
+                OnListed(listed);
+                break;
+            case Status.Failure failure:
+                OnListingFailed(UnitFailure.From(failure.Cause));
+                break;
+        }
+    }
+
+    private void OnListed(ProjectListed listed)
+    {
+        _listed = true;
+        _context.Supervisor.Tell(new CrawlProtocol.FilesWritten([listed.ProjectFile]));
+        foreach (var run in listed.Runs.DistinctBy(r => r.Path, StringComparer.Ordinal).OrderBy(r => r.Path, StringComparer.Ordinal))
+            _runs[run.Path] = run;
+        _context.Supervisor.Tell(new CrawlProtocol.DiscoveryGrew(0, 0, _runs.Count));
+
+        foreach (var run in _runs.Values)
+        {
+            if (ResumeRule.IsUnchanged(_checkpoint, run, out var entry))
+            {
+                _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Skipped, entry, 0));
+                _context.Progress.Tell(new CrawlEvent.RunSkipped(run.Path));
+                continue;
+            }
+            _unresolved.Add(run.Path);
+            _context.RunSlots.Tell(new SlotGateProtocol.RequestSlot(run.Path));
+        }
+        FinishIfDone();
+    }
+
+    private void OnListingFailed(UnitFailure failure)
+    {
+        if (failure.Fatal)
+        {
+            _context.Supervisor.Tell(new CrawlProtocol.CrawlFatal(_scope.Path, failure));
+            return;
+        }
+        if (_listingAttempts < _context.Settings.MaxUnitAttempts)
+        {
+            Timers.StartSingleTimer(RetryListing.Instance, RetryListing.Instance, Backoff(_listingAttempts));
+            return;
+        }
+        _context.Supervisor.Tell(new CrawlProtocol.UnitFailed(
+            new CheckpointEntry(_scope.Path, UnitStatus.Failed, "", [], failure.Kind, failure.Message, _listingAttempts)));
+        _listed = true;
+        FinishIfDone();
+    }
+
+    private void OnRunSlot(SlotGateProtocol.SlotGranted granted)
+    {
+        if (!_runs.TryGetValue(granted.Token, out var run) || !_unresolved.Contains(run.Path))
+        {
+            Sender.Tell(new SlotGateProtocol.ReleaseSlot(granted.Token));
+            return;
+        }
+        var attempt = _attempts[run.Path] = _attempts.GetValueOrDefault(run.Path) + 1;
+        if (attempt == 1) _context.Progress.Tell(new CrawlEvent.RunStarted(run.Path));
+        var child = SpawnChild(RunExportActor.Props(_context, run, attempt), ActorNames.For("run", run.Path, attempt));
+        _exporting[child] = run.Path;
+    }
+
+    private void OnRunExported(RunExportProtocol.RunExported exported)
+    {
+        if (!_exporting.Remove(Sender)) return;
+        StopChild(Sender);
+        _context.RunSlots.Tell(new SlotGateProtocol.ReleaseSlot(exported.RunPath));
+        _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Done, exported.Entry, exported.Points));
+        _context.Progress.Tell(new CrawlEvent.RunCompleted(exported.RunPath, exported.Points, exported.Entry.Files.Count));
+        _unresolved.Remove(exported.RunPath);
+        FinishIfDone();
+    }
+
+    protected override void OnChildStopped(IActorRef child)
+    {
+        if (_exporting.TryGetValue(child, out var runPath))
+            OnRunAttemptFailed(child, runPath, new UnitFailure("crash", "run export stopped without a result", false));
+    }
+
+    private void OnRunAttemptFailed(IActorRef child, string runPath, UnitFailure failure)
+    {
+        if (!_exporting.Remove(child)) return;
+        StopChild(child);
+        _context.RunSlots.Tell(new SlotGateProtocol.ReleaseSlot(runPath));
+        if (failure.Fatal)
+        {
+            _context.Supervisor.Tell(new CrawlProtocol.CrawlFatal(runPath, failure));
+            return;
+        }
+        var attempts = _attempts.GetValueOrDefault(runPath);
+        if (attempts < _context.Settings.MaxUnitAttempts)
+        {
+            Timers.StartSingleTimer(runPath, new RetryRun(runPath), Backoff(attempts));
+            return;
+        }
+        var entry = new CheckpointEntry(runPath, UnitStatus.Failed, _runs[runPath].Fingerprint, [], failure.Kind,
+            failure.Message, attempts);
+        _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Failed, entry, 0));
+        _context.Progress.Tell(new CrawlEvent.RunFailed(runPath, failure.Kind, failure.Message, attempts));
+        // The failure is already counted; the project finishes once the entry is durable (or could not be made so).
+        _context.Checkpoint.Tell(new CheckpointProtocol.RecordUnit(entry));
+    }
+
+    private void Resolve(string runPath)
+    {
+        _unresolved.Remove(runPath);
+        FinishIfDone();
+    }
+
+    private TimeSpan Backoff(int failedAttempts) =>
+        UnitBackoff.Delay(failedAttempts, _context.Settings.UnitBackoffMin, _context.Settings.UnitBackoffMax);
+
+    private void FinishIfDone()
+    {
+        if (_finished || !_listed || _unresolved.Count > 0 || _exporting.Count > 0) return;
+        _finished = true;
+        Context.Parent.Tell(new ProjectProtocol.ProjectFinished(_scope.Path));
+    }
+}

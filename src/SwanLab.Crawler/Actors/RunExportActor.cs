@@ -1,0 +1,179 @@
+using Akka.Actor;
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Crawl;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Actors;
+
+/// <summary>What a <see cref="RunExportActor"/> tells its project (its parent) when the attempt ends.</summary>
+public static class RunExportProtocol
+{
+    /// <summary>Every file is durable and the Done entry is in the checkpoint.</summary>
+    public sealed record RunExported(string RunPath, long Points, CheckpointEntry Entry);
+
+    /// <summary>The attempt failed; everything it started has finished and its temp files are gone.</summary>
+    public sealed record RunExportFailed(string RunPath, UnitFailure Failure);
+}
+
+/// <summary>
+/// Exports one run, addressed by its path (no state shared with other runs, so it could be a sharded entity):
+/// run.json, then each series through a <see cref="SeriesFetchActor"/> admitted by the shared series gate, logs and
+/// media alongside, then metrics/index.json; only after all of that is durable is the Done entry sent to the
+/// checkpoint writer, and only after the writer confirms does the project hear <see cref="RunExportProtocol.RunExported"/>.
+/// On failure (a source call, a write, a series, the checkpoint): the attempt drains (cancels and awaits everything,
+/// so no temp file or late write outlives it) and then reports <see cref="RunExportProtocol.RunExportFailed"/>; the
+/// project decides about retrying. One instance = one attempt; a retry is a fresh actor.
+/// </summary>
+public sealed class RunExportActor : UnitActor
+{
+    private sealed record RunPrepared(RunDetail Run, WrittenFile RunFile, IReadOnlyList<SeriesInfo> Series);
+    private sealed record ExtrasWritten(IReadOnlyList<WrittenFile> Files);
+    private sealed record IndexWritten(WrittenFile File);
+
+    private readonly CrawlContext _context;
+    private readonly RunSummary _summary;
+    private readonly int _attempt;
+    private readonly string _runPath;
+    private readonly Dictionary<string, SeriesInfo> _waitingForSlot = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _fetching = new();
+    private readonly List<SeriesIndexEntry> _exported = [];
+    private readonly List<WrittenFile> _files = [];
+    private RunDetail? _run;
+    private bool _extrasDone;
+    private bool _indexing;
+
+    public static Props Props(CrawlContext context, RunSummary summary, int attempt) =>
+        Akka.Actor.Props.Create(() => new RunExportActor(context, summary, attempt));
+
+    public RunExportActor(CrawlContext context, RunSummary summary, int attempt)
+    {
+        _context = context;
+        _summary = summary;
+        _attempt = attempt;
+        _runPath = summary.Path;
+
+        Receive<SlotGateProtocol.SlotGranted>(OnSeriesSlot);
+        Receive<SeriesFetchProtocol.SeriesExported>(OnSeriesExported);
+        Receive<SeriesFetchProtocol.SeriesFailed>(f => Fail(f.Failure));
+        Receive<CheckpointProtocol.UnitRecorded>(_ =>
+        {
+            var points = _exported.Sum(e => e.File.Points);
+            Context.Parent.Tell(new RunExportProtocol.RunExported(_runPath, points, DoneEntry()));
+        });
+        Receive<CheckpointProtocol.UnitNotRecorded>(n => Fail(new UnitFailure("checkpoint", n.Error, false)));
+
+        var source = context.Source;
+        var writer = context.Writer;
+        var runPath = summary.Path;
+        PipeWork(async ct =>
+        {
+            var run = await source.RunAsync(runPath, ct);
+            var runFile = await writer.WriteRunAsync(run, ct);
+            var series = await source.SeriesAsync(run, ct);
+            return new RunPrepared(run, runFile, series);
+        });
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // A crashed series fetch is a failed series: stop it; OnChildStopped turns its silence into a failure.
+        new OneForOneStrategy(_ => Directive.Stop);
+
+    protected override void OnWorkDone(object result)
+    {
+        switch (result)
+        {
+            case RunPrepared prepared:
+                OnPrepared(prepared);
+                break;
+            case ExtrasWritten extras:
+                _files.AddRange(extras.Files);
+                _extrasDone = true;
+                TryFinish();
+                break;
+            case IndexWritten index:
+                _files.Add(index.File);
+                _context.Checkpoint.Tell(new CheckpointProtocol.RecordUnit(DoneEntry()));
+                break;
+            case Status.Failure failure:
+                Fail(UnitFailure.From(failure.Cause));
+                break;
+        }
+    }
+
+    protected override void OnChildStopped(IActorRef child)
+    {
+        if (_fetching.Remove(child, out var key))
+            Fail(new UnitFailure("crash", $"series '{key}' stopped without a result", false));
+    }
+
+    private void OnPrepared(RunPrepared prepared)
+    {
+        _run = prepared.Run;
+        _files.Add(prepared.RunFile);
+        foreach (var series in prepared.Series)
+        {
+            if (_waitingForSlot.TryAdd(series.Key, series))
+                _context.SeriesSlots.Tell(new SlotGateProtocol.RequestSlot(series.Key));
+        }
+
+        var source = _context.Source;
+        var writer = _context.Writer;
+        var settings = _context.Settings;
+        var run = prepared.Run;
+        PipeWork(async ct =>
+        {
+            var files = new List<WrittenFile>();
+            if (settings.IncludeLogs && await writer.WriteLogsAsync(run.Path, source.LogsAsync(run, ct), ct) is { } logs)
+                files.Add(logs);
+            if (settings.IncludeMedia)
+            {
+                await foreach (var item in source.MediaAsync(run, ct))
+                    files.Add(await writer.WriteMediaAsync(run.Path, item,
+                        (destination, token) => source.DownloadMediaAsync(run, item, destination, token), ct));
+            }
+            return new ExtrasWritten(files);
+        });
+    }
+
+    private void OnSeriesSlot(SlotGateProtocol.SlotGranted granted)
+    {
+        if (_run is null || !_waitingForSlot.Remove(granted.Token, out var series))
+        {
+            Sender.Tell(new SlotGateProtocol.ReleaseSlot(granted.Token));
+            return;
+        }
+        var child = SpawnChild(SeriesFetchActor.Props(_context, _run, series), ActorNames.For("series", series.Key));
+        _fetching[child] = series.Key;
+    }
+
+    private void OnSeriesExported(SeriesFetchProtocol.SeriesExported exported)
+    {
+        if (!_fetching.Remove(Sender)) return;
+        StopChild(Sender);
+        _context.SeriesSlots.Tell(new SlotGateProtocol.ReleaseSlot(exported.Key));
+        _exported.Add(exported.Entry);
+        TryFinish();
+    }
+
+    private void TryFinish()
+    {
+        if (_indexing || !_extrasDone || _waitingForSlot.Count > 0 || _fetching.Count > 0) return;
+        _indexing = true;
+        var writer = _context.Writer;
+        var runPath = _runPath;
+        var entries = _exported.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+        PipeWork(async ct => new IndexWritten(await writer.WriteSeriesIndexAsync(runPath, entries, ct)));
+    }
+
+    private CheckpointEntry DoneEntry()
+    {
+        var files = _exported.Select(e => new WrittenFile(e.File.RelativePath, e.File.Bytes, e.File.Sha256))
+            .Concat(_files)
+            .DistinctBy(f => f.RelativePath, StringComparer.Ordinal)
+            .OrderBy(f => f.RelativePath, StringComparer.Ordinal)
+            .ToList();
+        return new CheckpointEntry(_runPath, UnitStatus.Done, _summary.Fingerprint, files, null, null, _attempt);
+    }
+
+    private void Fail(UnitFailure failure) => BeginDrain(new RunExportProtocol.RunExportFailed(_runPath, failure));
+}

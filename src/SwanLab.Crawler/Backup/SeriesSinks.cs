@@ -1,0 +1,204 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CsvHelper;
+using CsvHelper.Configuration;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Backup;
+
+/// <summary>Opens series sinks; an interface so actor tests can count or fail writes without touching disk.</summary>
+public interface ISeriesSinkFactory
+{
+    ISeriesSink Create(string runPath, string key);
+}
+
+/// <summary>Opens CSV or JSONL sinks at their place in the backup layout.</summary>
+public sealed class SeriesSinkFactory(BackupLayout layout, SeriesFormat format) : ISeriesSinkFactory
+{
+    public SeriesFormat Format => format;
+
+    public ISeriesSink Create(string runPath, string key) => SeriesSinks.Create(layout, runPath, key, format);
+}
+
+/// <summary>
+/// Series file formats (part of the backup format). Both hold one point per line in the order received, LF line ends,
+/// UTF-8 without BOM, numbers in invariant culture with the shortest text that round-trips to the same double.
+/// <list type="bullet">
+/// <item>CSV: header <c>step,value,timestamp</c>; timestamp (ms) empty when unknown; NaN, +inf, -inf as
+/// <c>NaN</c>, <c>inf</c>, <c>-inf</c>, which <c>pandas.read_csv</c> reads as float NaN/inf/-inf.</item>
+/// <item>JSONL: <c>{"step":0,"value":0.5,"timestamp":1700000000000}</c>; timestamp <c>null</c> when unknown. JSON has
+/// no NaN, so non-finite values are the strings <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c> (valid JSON,
+/// the names System.Text.Json uses; <c>pandas.read_json(lines=True)</c> reads them as float NaN/inf/-inf).</item>
+/// </list>
+/// </summary>
+public static class SeriesSinks
+{
+    public static ISeriesSink Create(BackupLayout layout, string runPath, string key, SeriesFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        var path = layout.SeriesFile(runPath, key, format);
+        return format switch
+        {
+            SeriesFormat.Csv => new CsvSeriesSink(AtomicFileWriter.Create(layout, path)),
+            SeriesFormat.Jsonl => new JsonlSeriesSink(AtomicFileWriter.Create(layout, path)),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown series format"),
+        };
+    }
+
+    /// <summary>The CSV text of a value (see the type's remarks).</summary>
+    public static string FormatCsvValue(double value) =>
+        double.IsNaN(value) ? "NaN"
+        : double.IsPositiveInfinity(value) ? "inf"
+        : double.IsNegativeInfinity(value) ? "-inf"
+        : value.ToString("R", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Shared bookkeeping of the sinks: points are formatted into memory and handed to the file in 64 KiB chunks, so
+/// the per-point path does no I/O and no awaiting.
+/// </summary>
+public abstract class BufferedSeriesSink : ISeriesSink
+{
+    protected const int ChunkBytes = 1 << 16;
+
+    private readonly AtomicFileWriter _file;
+    private long _points;
+    private long? _firstStep;
+    private long? _lastStep;
+    private bool _completed;
+    private bool _disposed;
+
+    protected BufferedSeriesSink(AtomicFileWriter file) => _file = file;
+
+    /// <summary>Points written so far.</summary>
+    public long Points => _points;
+
+    public ValueTask WriteAsync(SeriesPoint point, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed) throw new InvalidOperationException("The series is already complete.");
+        Append(point);
+        _points++;
+        _firstStep ??= point.Step;
+        _lastStep = point.Step;
+        return PendingBytes >= ChunkBytes ? DrainAsync(ct) : ValueTask.CompletedTask;
+    }
+
+    public async Task<SeriesFileInfo> CompleteAsync(CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_completed) throw new InvalidOperationException("The series is already complete.");
+        await DrainAsync(ct).ConfigureAwait(false);
+        var written = await _file.CommitAsync(ct).ConfigureAwait(false);
+        _completed = true;
+        return new SeriesFileInfo(written.RelativePath, _points, _firstStep, _lastStep, written.Bytes, written.Sha256);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await _file.DisposeAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Formats one point into the in-memory buffer.</summary>
+    protected abstract void Append(SeriesPoint point);
+
+    /// <summary>Bytes formatted but not yet handed to the file.</summary>
+    protected abstract int PendingBytes { get; }
+
+    /// <summary>Moves the formatted bytes out of the buffer and empties it.</summary>
+    protected abstract ReadOnlyMemory<byte> TakePending();
+
+    /// <summary>Called after <see cref="TakePending"/>'s bytes were written, so the buffer may be reused.</summary>
+    protected abstract void ResetPending();
+
+    private async ValueTask DrainAsync(CancellationToken ct)
+    {
+        var pending = TakePending();
+        if (pending.Length > 0) await _file.Stream.WriteAsync(pending, ct).ConfigureAwait(false);
+        ResetPending();
+    }
+}
+
+/// <summary>CSV series file via CsvHelper (header <c>step,value,timestamp</c>).</summary>
+public sealed class CsvSeriesSink : BufferedSeriesSink
+{
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    private readonly MemoryStream _pending = new(ChunkBytes + 4096);
+    private readonly StreamWriter _text;
+    private readonly CsvWriter _csv;
+
+    internal CsvSeriesSink(AtomicFileWriter file) : base(file)
+    {
+        _text = new StreamWriter(_pending, Utf8NoBom, bufferSize: 4096, leaveOpen: true) { NewLine = "\n" };
+        _csv = new CsvWriter(_text, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" }, leaveOpen: true);
+        _csv.WriteField("step", shouldQuote: false);
+        _csv.WriteField("value", shouldQuote: false);
+        _csv.WriteField("timestamp", shouldQuote: false);
+        _csv.NextRecord();
+    }
+
+    protected override void Append(SeriesPoint point)
+    {
+        // Numbers never need quoting; skipping CsvHelper's quote check keeps the per-point cost small.
+        _csv.WriteField(point.Step.ToString(CultureInfo.InvariantCulture), shouldQuote: false);
+        _csv.WriteField(SeriesSinks.FormatCsvValue(point.Value), shouldQuote: false);
+        _csv.WriteField(point.TimestampMs is { } ts ? ts.ToString(CultureInfo.InvariantCulture) : "", shouldQuote: false);
+        _csv.NextRecord();
+    }
+
+    // CsvHelper and the StreamWriter hold up to a few KiB of their own; counting only what reached the MemoryStream
+    // just makes the chunks a little larger.
+    protected override int PendingBytes => (int)_pending.Length;
+
+    protected override ReadOnlyMemory<byte> TakePending()
+    {
+        _csv.Flush();
+        _text.Flush();
+        return _pending.GetBuffer().AsMemory(0, (int)_pending.Length);
+    }
+
+    protected override void ResetPending() => _pending.SetLength(0);
+}
+
+/// <summary>JSON Lines series file via System.Text.Json.</summary>
+public sealed class JsonlSeriesSink : BufferedSeriesSink
+{
+    private static readonly JsonEncodedText Step = JsonEncodedText.Encode("step");
+    private static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
+    private static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");
+    private static readonly JsonEncodedText NaN = JsonEncodedText.Encode("NaN");
+    private static readonly JsonEncodedText PositiveInfinity = JsonEncodedText.Encode("Infinity");
+    private static readonly JsonEncodedText NegativeInfinity = JsonEncodedText.Encode("-Infinity");
+
+    private readonly ArrayBufferWriter<byte> _pending = new(ChunkBytes + 4096);
+    private readonly Utf8JsonWriter _json;
+
+    internal JsonlSeriesSink(AtomicFileWriter file) : base(file) =>
+        _json = new Utf8JsonWriter(_pending, new JsonWriterOptions { Indented = false, SkipValidation = true });
+
+    protected override void Append(SeriesPoint point)
+    {
+        _json.WriteStartObject();
+        _json.WriteNumber(Step, point.Step);
+        if (double.IsFinite(point.Value)) _json.WriteNumber(Value, point.Value);
+        else _json.WriteString(Value, double.IsNaN(point.Value) ? NaN : point.Value > 0 ? PositiveInfinity : NegativeInfinity);
+        if (point.TimestampMs is { } ts) _json.WriteNumber(Timestamp, ts);
+        else _json.WriteNull(Timestamp);
+        _json.WriteEndObject();
+        _json.Flush();
+        _json.Reset();
+        _pending.Write("\n"u8);
+    }
+
+    protected override int PendingBytes => _pending.WrittenCount;
+
+    protected override ReadOnlyMemory<byte> TakePending() => _pending.WrittenMemory;
+
+    protected override void ResetPending() => _pending.ResetWrittenCount();
+}

@@ -1,0 +1,66 @@
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Crawl;
+
+/// <summary>
+/// <see cref="IBackupWriter"/> over the storage layer: paths from <see cref="BackupLayout"/> (safe names, never
+/// outside the root), every file through <see cref="AtomicFile"/> (temp + fsync + rename), JSON in
+/// <see cref="CanonicalJson"/> form, series through the CSV/JSONL sinks. Stateless between calls.
+/// </summary>
+public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? sample) : IBackupWriter
+{
+    public Task<WrittenFile> WriteWorkspaceAsync(WorkspaceInfo workspace, CancellationToken ct) =>
+        AtomicFile.WriteAllBytesAsync(layout, layout.WorkspaceFile(workspace.Username), CanonicalJson.Serialize(workspace.Raw), ct);
+
+    public Task<WrittenFile> WriteProjectAsync(ProjectInfo project, CancellationToken ct) =>
+        AtomicFile.WriteAllBytesAsync(layout, layout.ProjectFile(project.Workspace, project.Name), CanonicalJson.Serialize(project.Raw), ct);
+
+    public Task<WrittenFile> WriteRunAsync(RunDetail run, CancellationToken ct) =>
+        AtomicFile.WriteAllBytesAsync(layout, layout.RunFile(run.Path), CanonicalJson.Serialize(run.Raw), ct);
+
+    public ISeriesSink OpenSeries(string runPath, string key, SeriesFormat seriesFormat) =>
+        SeriesSinks.Create(layout, runPath, key, seriesFormat);
+
+    public Task<WrittenFile> WriteSeriesIndexAsync(string runPath, IReadOnlyList<SeriesIndexEntry> series, CancellationToken ct) =>
+        new MetricsIndex(format, sample,
+                series.Select(s => MetricsIndexEntry.From(new SeriesInfo(s.Key, s.ExpectedPoints, s.ExpectedLastStep), s.File)).ToList())
+            .WriteAsync(layout, runPath, ct);
+
+    public async Task<WrittenFile?> WriteLogsAsync(string runPath, IAsyncEnumerable<LogLine> lines, CancellationToken ct)
+    {
+        var any = false;
+        var file = await AtomicFile.WriteAsync(layout, layout.LogsFile(runPath), async (stream, c) =>
+        {
+            await foreach (var line in lines.WithCancellation(c))
+            {
+                any = true;
+                await stream.WriteAsync(CanonicalJson.SerializeLine(line.Raw), c);
+            }
+        }, ct);
+        if (any) return file;
+        // No lines: no logs.jsonl (an empty file would claim the server sent one).
+        File.Delete(layout.LogsFile(runPath));
+        return null;
+    }
+
+    public Task<WrittenFile> WriteMediaAsync(string runPath, MediaItem item, Func<Stream, CancellationToken, Task> download,
+        CancellationToken ct) =>
+        AtomicFile.WriteAsync(layout, layout.MediaFile(runPath, item.Key, item.Step, item.ServerPath),
+            async (stream, c) => await download(stream, c), ct);
+
+    public async Task FinishAsync(BackupSummary summary, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        await ErrorsWriter.WriteAsync(layout, summary.Failures, ct);
+        // The manifest reuses the sizes and hashes recorded as files were written and hashes the rest from disk.
+        var written = new CheckpointEntry("", UnitStatus.Done, "", summary.Files, null, null, 0);
+        var files = await ManifestWriter.BuildAsync(layout,
+            new CheckpointState(new Dictionary<string, CheckpointEntry> { [""] = written }), ct);
+        await ManifestWriter.WriteAsync(layout, files, ct);
+        var counts = new BackupCounts(summary.Workspaces, summary.Projects, summary.Runs, summary.Runs - summary.RunsFailed,
+            summary.RunsFailed, summary.Points, files.Count);
+        await new BackupInfo(summary.Source.Host, summary.Source.Username, BackupInfo.CurrentToolVersion, summary.StartedUtc,
+            summary.FinishedUtc, counts, summary.Format, summary.Sample, summary.Complete).WriteAsync(layout, ct);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SwanLab.Crawler.Actors;
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Crawl;
+
+/// <summary>The crawl could not go on (e.g. the account cannot be listed, the backup folder cannot be written).</summary>
+public sealed class CrawlAbortedException(string path, string kind, string message, CrawlResult partial)
+    : Exception($"{path}: {message}")
+{
+    public string Path { get; } = path;
+    public string Kind { get; } = kind;
+    public CrawlResult Partial { get; } = partial;
+}
+
+/// <summary>
+/// The edge between the command line and the actor system: starts an actor system on a generic host, asks the
+/// crawl supervisor to crawl, and returns how it ended. Ctrl+C (<c>ct</c>) stops the crawl cleanly; the result then
+/// says <see cref="CrawlResult.Cancelled"/>. The progress channel is completed when this returns.
+/// </summary>
+public static class CrawlRunner
+{
+    /// <summary>How long a cancelled crawl may take to drain before the edge stops waiting for it.</summary>
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(45);
+    private static readonly TimeSpan EdgeAskTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Exports into <see cref="CrawlSettings.OutputDirectory"/>: resumes from its checkpoint (or starts over with
+    /// <see cref="CrawlSettings.Restart"/>), and removes temp files a crashed earlier export left behind.
+    /// </summary>
+    /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
+    /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
+    /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
+    /// <exception cref="UnsafePathException">The output folder cannot be used.</exception>
+    public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source,
+        ChannelWriter<CrawlEvent>? events, CancellationToken ct, IEnumerable<string>? secrets = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        CrawlScopes.Build(settings);
+        var layout = new BackupLayout(settings.OutputDirectory);
+        Directory.CreateDirectory(layout.Root);
+        AtomicFile.SweepTempFiles(layout.Root);
+        await using var checkpoint = new FileCheckpointStore(layout, secrets);
+        return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
+            events, ct);
+    }
+
+    /// <summary>The same with the storage given explicitly (tests, other stores).</summary>
+    /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
+    /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
+    /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
+    public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, IBackupWriter writer,
+        ICheckpointStore checkpoint, ChannelWriter<CrawlEvent>? events, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(source);
+        CrawlScopes.Build(settings); // malformed selections fail here, before anything is started
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // The CLI owns Ctrl+C (it cancels ct); the host must not shut Akka down under the draining crawl.
+        builder.Services.AddSingleton<IHostLifetime, EdgeOwnedLifetime>();
+        builder.Services.AddAkka("swanlab-crawler", (akka, _) =>
+            akka.AddCrawler(settings, new CrawlServices(source, writer, checkpoint, events)));
+
+        using var host = builder.Build();
+        await host.StartAsync(CancellationToken.None);
+        var registry = host.Services.GetRequiredService<ActorRegistry>();
+        var supervisor = registry.Get<CrawlSupervisor>();
+        var progress = registry.Get<ProgressPublisherActor>();
+        try
+        {
+            // A crawl may legitimately run for hours, so the Ask is bounded by the caller's cancellation (plus a
+            // grace period to drain) instead of a fixed timeout.
+            using var abandon = new CancellationTokenSource();
+            var answer = supervisor.Ask<object>(CrawlProtocol.StartCrawl.Instance, timeout: null, abandon.Token);
+            await using var onCancel = ct.Register(() =>
+            {
+                supervisor.Tell(CrawlProtocol.CancelCrawl.Instance);
+                abandon.CancelAfter(CancelGrace);
+            });
+            return await answer switch
+            {
+                CrawlProtocol.CrawlFinished finished => finished.Result,
+                CrawlProtocol.CrawlAborted { Failure.Kind: "auth" } auth =>
+                    throw new SourceAuthenticationException(auth.Failure.Message),
+                CrawlProtocol.CrawlAborted aborted =>
+                    throw new CrawlAbortedException(aborted.Path, aborted.Failure.Kind, aborted.Failure.Message, aborted.Partial),
+                var other => throw new InvalidOperationException($"unexpected answer {other.GetType().Name}"),
+            };
+        }
+        finally
+        {
+            await DeliverRemainingProgressAsync(progress, events);
+            events?.TryComplete();
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task DeliverRemainingProgressAsync(IActorRef progress, ChannelWriter<CrawlEvent>? events)
+    {
+        if (events is null) return;
+        try
+        {
+            var remainder = await progress.Ask<ProgressProtocol.ProgressRemainder>(
+                ProgressProtocol.TakeRemainder.Instance, EdgeAskTimeout);
+            using var timeout = new CancellationTokenSource(EdgeAskTimeout);
+            foreach (var e in remainder.Events) await events.WriteAsync(e, timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or AskTimeoutException or ChannelClosedException)
+        {
+            // Progress is advisory: a reader that stopped reading must not hold up the end of the crawl.
+        }
+    }
+
+    /// <summary>A host lifetime that leaves process signals to the caller.</summary>
+    private sealed class EdgeOwnedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

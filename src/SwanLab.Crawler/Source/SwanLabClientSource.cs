@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using SwanLab.Client;
+using ClientMediaItem = SwanLab.Client.MediaItem;
+
+namespace SwanLab.Crawler.Source;
+
+/// <summary>
+/// <see cref="ICrawlSource"/> over <see cref="SwanLabApi"/>: raw server JSON is passed through unchanged, series
+/// come from the full-resolution export stream (or the server's LTTB sample), and what the server reports about each
+/// series (latest step from the value statistics, else the summaries) becomes <see cref="SeriesInfo"/> so the crawl
+/// can detect a silently truncated download. All HTTP resilience (retries, 429, Retry-After, the shared rate limit)
+/// stays inside the client; failures that escape are the client's typed exceptions, except a rejected key, which
+/// becomes <see cref="SourceAuthenticationException"/>.
+/// </summary>
+public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
+{
+    /// <summary>Most points the server samples to; larger --sample values are sampled on the client.</summary>
+    private const int ServerSampleLimit = 1500;
+    private static readonly string[] LogLevels = ["DEBUG", "INFO", "WARN", "ERROR"];
+
+    private readonly SwanLabApi _api;
+    // Client run objects by run path, so the series, logs and media of a run reuse the run fetched for its detail
+    // (the client resolves the project id and createdAt from it). A miss only costs one GET, so a run export
+    // that lands on another node still works.
+    private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
+
+    public SwanLabClientSource(SwanLabApi api)
+    {
+        _api = api ?? throw new ArgumentNullException(nameof(api));
+        Identity = new SourceIdentity(api.Host, api.Username, api.Protocol.ToString());
+    }
+
+    public SourceIdentity Identity { get; }
+
+    public (long Requests, long Retries, long RateLimited) RequestStats =>
+        (_api.Statistics.Requests, _api.Statistics.Retries, _api.Statistics.RateLimited);
+
+    public async IAsyncEnumerable<WorkspaceInfo> WorkspacesAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var workspace in Guard(_api.WorkspacesAsync(null, ct), ct)) yield return ToInfo(workspace);
+    }
+
+    public async Task<WorkspaceInfo> WorkspaceAsync(string workspace, CancellationToken ct) =>
+        ToInfo(await Guard(() => _api.WorkspaceAsync(workspace, ct)));
+
+    public async IAsyncEnumerable<ProjectInfo> ProjectsAsync(string workspace, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var project in Guard(_api.ProjectsAsync(workspace, ct: ct), ct)) yield return ToInfo(project);
+    }
+
+    public async Task<ProjectInfo> ProjectAsync(string projectPath, CancellationToken ct) =>
+        ToInfo(await Guard(() => _api.ProjectAsync(projectPath, ct)));
+
+    public async IAsyncEnumerable<RunSummary> RunsAsync(string projectPath, RunFilter filter, [EnumeratorCancellation] CancellationToken ct)
+    {
+        // The server's filter takes one value per key (op EQ), so several states are several queries, merged.
+        var states = filter.States.Count == 0 ? [null] : filter.States.Distinct(StringComparer.Ordinal).Select(s => (string?)s).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var state in states)
+        {
+            var filters = new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (state is not null) filters["state"] = state;
+            foreach (var (key, value) in filter.Config)
+                filters[key.StartsWith("config.", StringComparison.Ordinal) ? key : "config." + key] = value;
+            await foreach (var run in Guard(_api.RunsAsync(projectPath, filters, ct), ct))
+            {
+                if (!seen.Add(run.Path)) continue;
+                yield return new RunSummary(run.Path, run.Id, run.Name, run.State, NullIfEmpty(run.FinishedAt), run.Json());
+            }
+        }
+    }
+
+    public async Task<RunDetail> RunAsync(string runPath, CancellationToken ct)
+    {
+        var run = await Guard(() => _api.RunAsync(runPath, ct));
+        _runs[run.Path] = run;
+        var json = run.Json();
+        var projectCuid = Str(json, "project_id") ?? Str(json, "projectId") ?? "";
+        return new RunDetail(run.Path, run.Id, projectCuid, run.Name, run.State, run.CreatedAt, NullIfEmpty(run.FinishedAt),
+            run.RootProjectId, run.RootRunId, json);
+    }
+
+    public async Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct)
+    {
+        var client = await ClientRunAsync(run, ct);
+        var keys = new SortedSet<string>(StringComparer.Ordinal);
+        await foreach (var key in Guard(client.SeriesKeysAsync(SeriesKind.Scalar, ct), ct)) keys.Add(key.Key);
+        if (keys.Count == 0) return [];
+        var lastSteps = await LastStepsAsync(client, keys.ToList(), ct);
+        return keys.Select(k => new SeriesInfo(k, ExpectedPoints: null, lastSteps.GetValueOrDefault(k))).ToList();
+    }
+
+    /// <summary>The server's latest step per key: value statistics (0.9.x), else summaries; unknown stays null.</summary>
+    private static async Task<Dictionary<string, long?>> LastStepsAsync(Run run, IReadOnlyList<string> keys, CancellationToken ct)
+    {
+        var result = new Dictionary<string, long?>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (key, stats) in await Guard(() => run.MetricStatsAsync(keys, ct)))
+                result[key] = stats.Latest?.Step;
+            return result;
+        }
+        catch (SwanLabNotSupportedException)
+        {
+        }
+        foreach (var (key, summary) in await Guard(() => run.SummaryAsync(keys, ct)))
+            result[key] = summary.Step;
+        return result;
+    }
+
+    public async IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, string key, int? sample,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var client = await ClientRunAsync(run, ct);
+        if (sample is { } n)
+        {
+            foreach (var point in await SampleAsync(client, key, n, ct)) yield return point;
+            yield break;
+        }
+        await foreach (var point in Guard(client.StreamMetricAsync(key, ct), ct))
+            yield return new SeriesPoint(point.Step, point.Value, point.TimestampMs);
+    }
+
+    private static async Task<IReadOnlyList<SeriesPoint>> SampleAsync(Run run, string key, int sample, CancellationToken ct)
+    {
+        if (sample <= ServerSampleLimit)
+        {
+            try
+            {
+                var sampled = await Guard(() => run.SampledMetricAsync(key, sample, ct));
+                return sampled.Select(p => new SeriesPoint(p.Step, p.Value, p.TimestampMs)).ToList();
+            }
+            catch (SwanLabNotSupportedException)
+            {
+            }
+        }
+        var all = new List<SeriesPoint>();
+        await foreach (var point in Guard(run.StreamMetricAsync(key, ct), ct)) all.Add(new SeriesPoint(point.Step, point.Value, point.TimestampMs));
+        return Lttb.Downsample(all, sample);
+    }
+
+    public async IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var client = await ClientRunAsync(run, ct);
+        // The server answers one level per query; a backup wants every line, in the order they were logged.
+        var lines = new List<(LogEntry Entry, int Level)>();
+        for (var level = 0; level < LogLevels.Length; level++)
+        {
+            try
+            {
+                await foreach (var entry in Guard(client.LogsAsync(LogLevels[level], ct), ct)) lines.Add((entry, level));
+            }
+            catch (SwanLabNotSupportedException)
+            {
+                yield break;
+            }
+        }
+        foreach (var (entry, _) in lines.OrderBy(l => l.Entry.Epoch).ThenBy(l => l.Level))
+            yield return new LogLine(entry.Epoch, entry.Level, entry.Message, entry.Timestamp, entry.Json);
+    }
+
+    public async IAsyncEnumerable<MediaItem> MediaAsync(RunDetail run, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var client = await ClientRunAsync(run, ct);
+        var items = new List<ClientMediaItem>();
+        try
+        {
+            await foreach (var item in Guard(client.MediaAsync(null, ct), ct)) items.Add(item);
+        }
+        catch (SwanLabNotSupportedException)
+        {
+            yield break;
+        }
+        foreach (var item in items.OrderBy(i => i.Key, StringComparer.Ordinal).ThenBy(i => i.Step).ThenBy(i => i.Path, StringComparer.Ordinal))
+            yield return new MediaItem(item.Key, item.Step, item.Path, item.Caption, item.Json);
+    }
+
+    public async Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct)
+    {
+        var client = await ClientRunAsync(run, ct);
+        // No URL: the client presigns a fresh one, so an item listed long ago never fails on an expired link.
+        var clientItem = new ClientMediaItem(item.Key, item.Step, item.ServerPath, null, item.Caption, item.Raw);
+        await Guard(() => client.DownloadMediaAsync(clientItem, destination, ct));
+    }
+
+    private async Task<Run> ClientRunAsync(RunDetail run, CancellationToken ct)
+    {
+        if (_runs.TryGetValue(run.Path, out var cached)) return cached;
+        var fetched = await Guard(() => _api.RunAsync(run.Path, ct));
+        return _runs[run.Path] = fetched;
+    }
+
+    private static WorkspaceInfo ToInfo(Workspace workspace) =>
+        new(workspace.Username, workspace.Name, workspace.WorkspaceType, workspace.Json());
+
+    private static ProjectInfo ToInfo(Project project)
+    {
+        var count = project.Count.TryGetValue("experiments", out var runs) ? (int?)runs : null;
+        return new ProjectInfo(project.Workspace, project.Name, project.Path, project.Cuid, count, project.Json());
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static string? Str(JsonElement json, string name) =>
+        json.ValueKind == JsonValueKind.Object && json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    private static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (SwanLabAuthenticationException ex)
+        {
+            throw new SourceAuthenticationException(ex.Message, ex);
+        }
+    }
+
+    private static async Task Guard(Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (SwanLabAuthenticationException ex)
+        {
+            throw new SourceAuthenticationException(ex.Message, ex);
+        }
+    }
+
+    private static async IAsyncEnumerable<T> Guard<T>(IAsyncEnumerable<T> items, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var enumerator = items.GetAsyncEnumerator(ct);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await enumerator.MoveNextAsync();
+            }
+            catch (SwanLabAuthenticationException ex)
+            {
+                throw new SourceAuthenticationException(ex.Message, ex);
+            }
+            if (!more) yield break;
+            yield return enumerator.Current;
+        }
+    }
+}

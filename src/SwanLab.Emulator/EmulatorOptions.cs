@@ -1,0 +1,67 @@
+namespace SwanLab.Emulator;
+
+/// <summary>How much data the deterministic generator produces.</summary>
+public enum DatasetSize
+{
+    /// <summary>A handful of runs with every awkward case; for unit tests.</summary>
+    Tiny,
+
+    /// <summary>Two workspaces (one a TEAM), &gt;20 projects in one workspace, ~60 runs.</summary>
+    Demo,
+
+    /// <summary>Benchmark scale; run/key/point counts come from <see cref="EmulatorOptions"/>.</summary>
+    Large,
+}
+
+/// <summary>Start-up settings of one emulator instance. Fault knobs are copied into <see cref="EmulatorFaults"/>.</summary>
+public sealed class EmulatorOptions
+{
+    /// <summary>Loopback port; 0 picks a free one.</summary>
+    public int Port { get; set; }
+
+    /// <summary>Generator seed: same seed and size give byte-identical data.</summary>
+    public int Seed { get; set; } = 7;
+
+    public DatasetSize Size { get; set; } = DatasetSize.Tiny;
+
+    /// <summary>Large size: number of runs (default 2000).</summary>
+    public int? Runs { get; set; }
+
+    /// <summary>Large size: scalar keys per run (default 8).</summary>
+    public int? KeysPerRun { get; set; }
+
+    /// <summary>Points per ordinary scalar key (any size; defaults 50 tiny, 200 demo, 5000 large).</summary>
+    public int? PointsPerKey { get; set; }
+
+    /// <summary>When set, adds project <c>huge-series</c> with one run whose key <c>huge/loss</c> has this many points.</summary>
+    public int? HugeSeriesPoints { get; set; }
+
+    /// <summary>The one API key accepted at start (21 letters/digits, like real SwanLab keys).</summary>
+    public string ApiKey { get; set; } = "0123456789abcdefABCDE";
+
+    /// <summary>Self-hosted mode: <c>/self_hosted/*</c> enabled, root user, presigned URLs path-only.</summary>
+    public bool SelfHosted { get; set; }
+
+    public int LatencyMs { get; set; }
+    public int JitterMs { get; set; }
+
+    /// <summary>Token-bucket rate limit for <c>/api</c> requests per second; 0 = off.</summary>
+    public double RateLimit { get; set; }
+
+    public double FailRate { get; set; }
+    public double ResetRate { get; set; }
+    public double TruncateRate { get; set; }
+    public double SlowRate { get; set; }
+
+    /// <summary>How long a slow response stalls.</summary>
+    public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Lifetime of presigned URLs (X-Amz-Expires).</summary>
+    public TimeSpan PresignExpiry { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Lifetime of a login session; <c>expiredAt</c> is login time plus this.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Clock for sessions and presigned URLs (tests substitute a manual one).</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+}

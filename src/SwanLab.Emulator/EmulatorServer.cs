@@ -1,0 +1,260 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SwanLab.Emulator.Data;
+using SwanLab.Emulator.Endpoints;
+using SwanLab.Emulator.Http;
+
+namespace SwanLab.Emulator;
+
+/// <summary>
+/// A SwanLab server on 127.0.0.1 (Kestrel, HTTP/1.1 so custom reason phrases reach the client).
+/// API base is <c>BaseUrl + "/api"</c>; presigned objects live under <c>/swanlab-private/</c>;
+/// <c>GET /__emulator/stats</c> reports request counters and is never subject to faults.
+/// </summary>
+public sealed class EmulatorServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EmulatorServer(WebApplication app, Uri baseUrl, Backend backend)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+        Backend = backend;
+    }
+
+    /// <summary><c>http://127.0.0.1:&lt;port&gt;</c> (no trailing slash).</summary>
+    public Uri BaseUrl { get; }
+
+    public string ApiKey => Backend.Options.ApiKey;
+
+    /// <summary>Ground truth: what the server serves.</summary>
+    public EmulatorDataset Dataset => Backend.Dataset;
+
+    /// <summary>Fault knobs, changeable at runtime.</summary>
+    public EmulatorFaults Faults => Backend.Faults;
+
+    public EmulatorStats Stats => Backend.Stats;
+
+    internal Backend Backend { get; }
+
+    public static async Task<EmulatorServer> StartAsync(EmulatorOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ApiKey.Length != 21 || !options.ApiKey.All(char.IsAsciiLetterOrDigit))
+        {
+            throw new ArgumentException("The API key must be 21 ASCII letters or digits.", nameof(options));
+        }
+
+        var dataset = DatasetGenerator.Generate(options);
+        var backend = new Backend(options, dataset, new EmulatorFaults(options), new EmulatorStats());
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(EmulatorServer).Assembly.GetName().Name });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 512L * 1024 * 1024;
+            k.Listen(IPAddress.Loopback, options.Port, l => l.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddRoutingCore();
+        // The embedding process owns signals (tests, or Program's Ctrl+C handling), not the host.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
+
+        var app = builder.Build();
+        app.Use(ErrorBarrier);
+        app.UseRouting();
+        app.Use(FaultMiddleware(backend));
+        MapAll(app, backend);
+
+        await app.StartAsync(ct).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(address).Port;
+        var baseUrl = new Uri("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        backend.Store.BaseUrl = baseUrl;
+        return new EmulatorServer(app, baseUrl, backend);
+    }
+
+    private static void MapAll(WebApplication app, Backend b)
+    {
+        AccountEndpoints.Map(app, b);
+        ProjectEndpoints.Map(app, b);
+        RunEndpoints.Map(app, b);
+        MetricEndpoints.Map(app, b);
+        FileEndpoints.Map(app, b);
+        app.MapGet("/__emulator/stats", (RequestDelegate)(ctx => Json.Write(ctx, w =>
+            JsonSerializer.Serialize(w, b.Stats.Snapshot(), StatsJson.Default.EmulatorStatsSnapshot))));
+    }
+
+    /// <summary>A handler bug becomes a 500 whose message names it, instead of an empty 500.</summary>
+    private static async Task ErrorBarrier(HttpContext ctx, RequestDelegate next)
+    {
+        try
+        {
+            await next(ctx);
+        }
+        catch (Exception e) when (!ctx.Response.HasStarted && !ctx.RequestAborted.IsCancellationRequested)
+        {
+            ctx.Response.Clear();
+            await Json.Error(ctx, 500, "Internal Server Error", "EMULATOR_BUG", e.GetType().Name + ": " + e.Message);
+        }
+    }
+
+    private static Func<HttpContext, RequestDelegate, Task> FaultMiddleware(Backend b)
+    {
+        var endpointKeys = new ConcurrentDictionary<Endpoint, string>();
+        return async (ctx, next) =>
+        {
+            if (ctx.Request.Path.StartsWithSegments("/__emulator"))
+            {
+                await next(ctx);
+                return;
+            }
+
+            var endpoint = ctx.GetEndpoint();
+            var name = endpoint is null
+                ? ctx.Request.Method + " (unmatched)"
+                : endpointKeys.GetOrAdd(endpoint, e => ctx.Request.Method + " " + ((e as RouteEndpoint)?.RoutePattern.RawText ?? e.DisplayName));
+            b.Stats.CountRequest(name);
+            var faults = b.Faults;
+
+            if (ctx.Request.Path.StartsWithSegments("/api") && faults.TryAcquire() is { } retryAfter)
+            {
+                b.Stats.CountRateLimited();
+                ctx.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Json.Error(ctx, 429, "Too Many Requests", "TOO_MANY_REQUESTS", "rate limit exceeded");
+                return;
+            }
+
+            var delay = faults.LatencyMs + (faults.JitterMs > 0 ? faults.NextInt(0, faults.JitterMs + 1) : 0);
+            if (delay > 0)
+            {
+                await Task.Delay(delay, ctx.RequestAborted);
+            }
+
+            if (faults.Draw(faults.SlowRate))
+            {
+                b.Stats.CountSlow();
+                await Task.Delay(faults.SlowDelay, ctx.RequestAborted);
+            }
+
+            if (faults.Draw(faults.FailRate))
+            {
+                b.Stats.CountFailure();
+                var (status, reason) = faults.NextInt(0, 3) switch
+                {
+                    0 => (500, "Internal Server Error"),
+                    1 => (502, "Bad Gateway"),
+                    _ => (503, "Service Unavailable"),
+                };
+                await Json.Error(ctx, status, reason, "INJECTED_FAULT", "injected " + status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return;
+            }
+
+            if (faults.Draw(faults.ResetRate))
+            {
+                b.Stats.CountReset();
+                var aborting = new AbortingStream(ctx, faults);
+                ctx.Response.Body = aborting;
+                await next(ctx);
+                if (!aborting.Aborted)
+                {
+                    await ctx.Response.Body.FlushAsync();
+                    ctx.Abort();
+                }
+
+                return;
+            }
+
+            await next(ctx);
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(EmulatorStatsSnapshot))]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
+internal sealed partial class StatsJson : System.Text.Json.Serialization.JsonSerializerContext;
+
+/// <summary>Passes part of the body through, then kills the connection (the reset fault).</summary>
+internal sealed class AbortingStream(HttpContext ctx, EmulatorFaults faults) : Stream
+{
+    private readonly Stream _inner = ctx.Response.Body;
+    private long _written;
+    private long _cut = -1;
+
+    public bool Aborted { get; private set; }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _written; set => throw new NotSupportedException(); }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (Aborted)
+        {
+            return;
+        }
+
+        if (_cut < 0)
+        {
+            var length = ctx.Response.ContentLength ?? 16384;
+            _cut = faults.NextInt(0, (int)Math.Max(1, Math.Min(length, int.MaxValue)));
+        }
+
+        if (_written + buffer.Length <= _cut)
+        {
+            _written += buffer.Length;
+            await _inner.WriteAsync(buffer, cancellationToken);
+            return;
+        }
+
+        var keep = (int)(_cut - _written);
+        if (keep > 0)
+        {
+            await _inner.WriteAsync(buffer[..keep], cancellationToken);
+        }
+
+        await _inner.FlushAsync(cancellationToken);
+        Aborted = true;
+        ctx.Abort();
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Aborted ? Task.CompletedTask : _inner.FlushAsync(cancellationToken);
+
+    public override void Flush() => FlushAsync().GetAwaiter().GetResult();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+internal sealed class EmbeddedLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

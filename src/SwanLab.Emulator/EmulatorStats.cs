@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+
+namespace SwanLab.Emulator;
+
+/// <summary>Request counters, so benchmarks can compute achieved rates and tests can see what a client called.</summary>
+public sealed class EmulatorStats
+{
+    private readonly ConcurrentDictionary<string, long> _byEndpoint = new(StringComparer.Ordinal);
+    private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+    private long _total;
+    private long _rateLimited;
+    private long _failures;
+    private long _resets;
+    private long _truncations;
+    private long _slow;
+
+    internal void CountRequest(string endpoint)
+    {
+        Interlocked.Increment(ref _total);
+        _byEndpoint.AddOrUpdate(endpoint, 1, static (_, n) => n + 1);
+    }
+
+    internal void CountRateLimited() => Interlocked.Increment(ref _rateLimited);
+
+    internal void CountFailure() => Interlocked.Increment(ref _failures);
+
+    internal void CountReset() => Interlocked.Increment(ref _resets);
+
+    internal void CountTruncation() => Interlocked.Increment(ref _truncations);
+
+    internal void CountSlow() => Interlocked.Increment(ref _slow);
+
+    /// <summary>Requests seen for one endpoint key, e.g. <c>GET /api/project/{workspace}</c>.</summary>
+    public long Requests(string endpoint) => _byEndpoint.GetValueOrDefault(endpoint);
+
+    public EmulatorStatsSnapshot Snapshot() => new(
+        Interlocked.Read(ref _total),
+        new SortedDictionary<string, long>(_byEndpoint, StringComparer.Ordinal),
+        Interlocked.Read(ref _rateLimited),
+        Interlocked.Read(ref _failures),
+        Interlocked.Read(ref _resets),
+        Interlocked.Read(ref _truncations),
+        Interlocked.Read(ref _slow),
+        System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalSeconds);
+}
+
+/// <summary>
+/// Counters at one moment. Endpoint keys are "METHOD route-template"; requests that matched no route count as
+/// "METHOD (unmatched)". RateLimited counts 429s; the Injected* counters count faults actually applied.
+/// </summary>
+public sealed record EmulatorStatsSnapshot(
+    long TotalRequests,
+    IReadOnlyDictionary<string, long> RequestsByEndpoint,
+    long RateLimited,
+    long InjectedFailures,
+    long InjectedResets,
+    long InjectedTruncations,
+    long InjectedSlow,
+    double UptimeSeconds);

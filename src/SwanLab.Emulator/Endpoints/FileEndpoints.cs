@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using SwanLab.Emulator.Http;
+
+namespace SwanLab.Emulator.Endpoints;
+
+/// <summary>Presigning endpoints and the object store itself (GET/PUT on presigned URLs, no cookie needed).</summary>
+internal static class FileEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, Backend b)
+    {
+        // 0.9.7 export/log files: full object keys.
+        app.MapPost("/api/files/presigned/get", b.Authed(async (ctx, _) =>
+        {
+            var paths = Paths(await Json.ReadBody(ctx));
+            await Urls(ctx, paths.Select(p => b.Store.Presign(p, "GET")));
+        }));
+
+        // Media downloads: keys are {prefix}/{path}.
+        app.MapPost("/api/resources/presigned/get", b.Authed(async (ctx, _) =>
+        {
+            var body = await Json.ReadBody(ctx);
+            var prefix = (Json.Str(body?["prefix"]) ?? "").Trim('/');
+            await Urls(ctx, Paths(body).Select(p => b.Store.Presign(prefix.Length == 0 ? p : prefix + "/" + p, "GET")));
+        }));
+
+        // Media uploads: stored where /resources/presigned/get with prefix {projectId}/{runCuid} finds them.
+        app.MapPost("/api/resources/presigned/put", b.Authed(async (ctx, _) =>
+        {
+            var body = await Json.ReadBody(ctx);
+            if (b.Dataset.FindRun(Json.Str(body?["experimentId"]) ?? "") is not { } run)
+            {
+                await Json.NotFound(ctx, "experiment");
+                return;
+            }
+
+            await Urls(ctx, Paths(body).Select(p => b.Store.Presign($"{run.Project.Cuid}/{run.Cuid}/{p}", "PUT")));
+        }));
+
+        app.MapGet("/" + ObjectStore.Bucket + "/{**key}", (RequestDelegate)(ctx => Download(ctx, b)));
+        app.MapPut("/" + ObjectStore.Bucket + "/{**key}", (RequestDelegate)(async ctx =>
+        {
+            if (ObjectStore.KeyFromTarget(ctx) is not { } key || !await b.Store.Verify(ctx, key))
+            {
+                return;
+            }
+
+            using var buffer = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+            var contentType = ctx.Request.ContentType ?? "application/octet-stream";
+            b.Store.Put(key, new BytesObject(buffer.ToArray(), contentType));
+            ctx.Response.Headers.ETag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(buffer.ToArray())) + "\"";
+            ctx.Response.StatusCode = 200;
+        }));
+    }
+
+    private static string[] Paths(JsonNode? body) => (body?["paths"] as JsonArray ?? []).Select(Json.Str).OfType<string>().ToArray();
+
+    private static Task Urls(HttpContext ctx, IEnumerable<string> urls)
+    {
+        var list = urls.ToArray();
+        return Json.Write(ctx, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("urls");
+            foreach (var url in list)
+            {
+                w.WriteStringValue(url);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task Download(HttpContext ctx, Backend b)
+    {
+        if (ObjectStore.KeyFromTarget(ctx) is not { } key || !await b.Store.Verify(ctx, key))
+        {
+            return;
+        }
+
+        switch (b.Store.Get(key))
+        {
+            case ScalarCsvObject csv:
+                Truncation? truncation = null;
+                if (b.Faults.Draw(b.Faults.TruncateRate))
+                {
+                    b.Stats.CountTruncation();
+                    truncation = new Truncation(0.2 + (0.6 * b.Faults.NextDouble()), Clean: b.Faults.Draw(0.5));
+                }
+
+                await CsvStreamer.Write(ctx, csv.Columns, truncation);
+                break;
+            case LogFileObject log:
+                ctx.Response.ContentType = "text/plain; charset=utf-8";
+                var text = new StringBuilder();
+                foreach (var line in log.Logs.All().Skip(log.Start).Take(log.Rows))
+                {
+                    text.Append(Json.Iso(line.Timestamp)).Append(' ').Append(line.Level).Append(' ')
+                        .Append(line.Epoch.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(line.Message).Append('\n');
+                }
+
+                await ctx.Response.WriteAsync(text.ToString());
+                break;
+            case BytesObject bytes:
+                ctx.Response.ContentType = bytes.ContentType;
+                ctx.Response.ContentLength = bytes.Data.Length;
+                await ctx.Response.Body.WriteAsync(bytes.Data);
+                break;
+            default:
+                await ObjectStore.S3Error(ctx, 404, "NoSuchKey", "The specified key does not exist.");
+                break;
+        }
+    }
+}

@@ -1,0 +1,303 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using SwanLab.Emulator.Data;
+using SwanLab.Emulator.Http;
+
+namespace SwanLab.Emulator.Endpoints;
+
+/// <summary>Run reads (shows with filters/groups/sorts, paginated list, detail) and the run write endpoints.</summary>
+internal static class RunEndpoints
+{
+    private const string RunsBase = "/api/project/{workspace}/{project}/runs";
+
+    public static void Map(IEndpointRouteBuilder app, Backend b)
+    {
+        app.MapPost(RunsBase + "/shows", b.Authed(async (ctx, _) =>
+        {
+            if (b.Project(ctx) is not { } project)
+            {
+                await Json.NotFound(ctx, "project");
+                return;
+            }
+
+            var body = ctx.Request.ContentLength == 0 ? null : await Json.ReadBody(ctx);
+            await Shows(ctx, b, project, body as JsonObject);
+        }));
+
+        app.MapGet(RunsBase, b.Authed((ctx, _) =>
+            b.Project(ctx) is { } project
+                ? Json.Page(ctx, DefaultOrder(project.Runs).ToArray(), (w, r) => Writers.Run(w, r, b.Dataset, RunView.Summary))
+                : Json.NotFound(ctx, "project")));
+
+        app.MapGet(RunsBase + "/{id}", b.Authed((ctx, _) =>
+        {
+            if (b.Project(ctx) is not { } project)
+            {
+                return Json.NotFound(ctx, "project");
+            }
+
+            return EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is { } run
+                ? Json.Write(ctx, w => Writers.Run(w, run, b.Dataset, RunView.Detail))
+                : Json.NotFound(ctx, "experiment");
+        }));
+
+        app.MapDelete(RunsBase + "/{id}", b.Authed((ctx, _) =>
+            b.Project(ctx) is { } project && EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is { } run && b.Dataset.RemoveRun(run)
+                ? Json.Ok(ctx)
+                : Json.NotFound(ctx, "experiment")));
+
+        app.MapPost(RunsBase + "/del", b.Authed(async (ctx, _) =>
+        {
+            if (b.Project(ctx) is not { } project)
+            {
+                await Json.NotFound(ctx, "project");
+                return;
+            }
+
+            var cuids = (await Json.ReadBody(ctx))?["cuids"] as JsonArray ?? [];
+            foreach (var cuid in cuids.Select(Json.Str))
+            {
+                if (cuid is not null && EmulatorDataset.FindRun(project, cuid) is { } run)
+                {
+                    b.Dataset.RemoveRun(run);
+                }
+            }
+
+            await Json.Ok(ctx);
+        }));
+
+        app.MapPost("/api/project/{workspace}/{project}/experiment", b.Authed(async (ctx, user) => await CreateExperiment(ctx, b, user)));
+
+        app.MapPut(RunsBase + "/{id}/profile", b.Authed(async (ctx, _) =>
+        {
+            if (b.Project(ctx) is not { } project || EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is not { } run)
+            {
+                await Json.NotFound(ctx, "experiment");
+                return;
+            }
+
+            if (await Json.ReadBody(ctx) is not JsonObject body)
+            {
+                await Json.BadRequest(ctx, "profile body required");
+                return;
+            }
+
+            // 0.9.7 sends one field per PUT: merge, never replace.
+            lock (run)
+            {
+                if (body["config"] is JsonObject config)
+                {
+                    run.Config = (JsonObject)config.DeepClone();
+                }
+
+                if (body["metadata"] is JsonObject metadata)
+                {
+                    run.Metadata = (JsonObject)metadata.DeepClone();
+                }
+
+                if (Json.Str(body["requirements"]) is { } requirements)
+                {
+                    run.Requirements = requirements;
+                }
+
+                if (Json.Str(body["conda"]) is { } conda)
+                {
+                    run.Conda = conda;
+                }
+            }
+
+            await Json.Ok(ctx);
+        }));
+
+        app.MapPut(RunsBase + "/{id}/state", b.Authed(async (ctx, _) =>
+        {
+            if (b.Project(ctx) is not { } project || EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is not { } run)
+            {
+                await Json.NotFound(ctx, "experiment");
+                return;
+            }
+
+            var body = await Json.ReadBody(ctx);
+            var state = Json.Str(body?["state"]);
+            if (state is not ("FINISHED" or "CRASHED" or "ABORTED" or "RUNNING"))
+            {
+                await Json.BadRequest(ctx, "invalid state");
+                return;
+            }
+
+            run.State = state;
+            run.FinishedAt = state == "RUNNING" ? null
+                : Json.Str(body?["finishedAt"]) is { } at && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                    ? parsed : b.Options.Clock.GetUtcNow();
+            await Json.Ok(ctx);
+        }));
+
+        app.MapPost("/api/house/experiments/{id}/heartbeat", b.Authed((ctx, _) => Json.Ok(ctx)));
+    }
+
+    private static async Task CreateExperiment(HttpContext ctx, Backend b, EmulatorUser user)
+    {
+        if (b.Project(ctx) is not { } project)
+        {
+            await Json.NotFound(ctx, "project");
+            return;
+        }
+
+        if (await Json.ReadBody(ctx) is not JsonObject body || Json.Str(body["name"]) is not { } name)
+        {
+            await Json.BadRequest(ctx, "name required");
+            return;
+        }
+
+        var requested = Json.Str(body["cuid"]);
+        EmulatorRun? run = null;
+        var created = false;
+        string? refusal = null;
+        lock (b.Dataset.Sync)
+        {
+            if (requested is not null)
+            {
+                var existing = EmulatorDataset.FindRun(project, requested);
+                if (existing is { RootExpId: not null })
+                {
+                    refusal = "clone";
+                }
+                else if (existing is not null)
+                {
+                    run = existing;
+                }
+                else if (b.Dataset.FindRun(requested) is not null)
+                {
+                    refusal = "conflict";
+                }
+            }
+
+            if (run is null && refusal is null)
+            {
+                var cuid = requested is not null && Ids.LooksLikeCuid(requested) ? requested : Ids.NewCuid();
+                var createdAt = Json.Str(body["createdAt"]) is { } at
+                    && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                    ? parsed : b.Options.Clock.GetUtcNow();
+                run = new EmulatorRun
+                {
+                    Cuid = cuid,
+                    Slug = requested ?? cuid,
+                    Name = name,
+                    Project = project,
+                    Description = Json.Str(body["description"]) ?? "",
+                    State = "RUNNING",
+                    Labels = (body["labels"] as JsonArray ?? []).Select(l => Json.Str(l?["name"])).OfType<string>().ToArray(),
+                    Colors = (body["colors"] as JsonArray ?? []).Select(Json.Str).OfType<string>().ToArray(),
+                    Cluster = Json.Str(body["cluster"]) ?? "",
+                    Job = Json.Str(body["job"]) ?? "",
+                    CreatedBy = user.Username,
+                    CreatedAt = createdAt,
+                    FlagId = Ids.NewCuid(),
+                };
+                run.Logs = new StoredLogStream();
+                b.Dataset.AddRun(run);
+                project.UpdatedAt = b.Options.Clock.GetUtcNow();
+                created = true;
+            }
+        }
+
+        if (refusal == "conflict")
+        {
+            await Json.Error(ctx, 409, "Conflict", "CONFLICT", "experiment belongs to another project");
+            return;
+        }
+
+        if (run is null)
+        {
+            await Json.Error(ctx, 400, "Bad Request", "BAD_REQUEST", "cloned experiments cannot be resumed");
+            return;
+        }
+
+        await Json.Write(ctx, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("cuid", run.Cuid);
+            w.WriteString("slug", run.Slug);
+            w.WriteString("name", run.Name);
+            w.WriteString("createdAt", Json.Iso(run.CreatedAt));
+            w.WriteString("flagId", run.FlagId.Length > 0 ? run.FlagId : run.Cuid);
+            w.WriteStartObject("profile");
+            w.WritePropertyName("config");
+            run.Config.WriteTo(w);
+            w.WriteEndObject();
+            w.WriteNull("rootProId");
+            w.WriteNull("rootExpId");
+            w.WriteEndObject();
+        }, created ? 201 : 200);
+    }
+
+    /// <summary>The server's fallback order: pinned first, then newest.</summary>
+    private static IEnumerable<EmulatorRun> DefaultOrder(IEnumerable<EmulatorRun> runs) =>
+        runs.OrderByDescending(r => r.Pinned).ThenByDescending(r => r.CreatedAt).ThenBy(r => r.Cuid, StringComparer.Ordinal);
+
+    private static Task Shows(HttpContext ctx, Backend b, EmulatorProject project, JsonObject? body)
+    {
+        var filters = (body?["filters"] as JsonArray ?? []).OfType<JsonObject>().Where(f => f["active"] is not JsonValue v || !v.TryGetValue<bool>(out var a) || a).ToArray();
+        var groups = (body?["groups"] as JsonArray ?? []).OfType<JsonObject>().Where(f => f["active"] is not JsonValue v || !v.TryGetValue<bool>(out var a) || a)
+            .Select(g => (Key: Json.Str(g["key"]) ?? "", Type: Json.Str(g["type"]) ?? "STABLE")).ToList();
+        var sorts = (body?["sorts"] as JsonArray ?? []).OfType<JsonObject>().ToArray();
+        if (groups.Count == 0)
+        {
+            groups = project.DefaultGroupKeys.Select(k => (Key: k, Type: "STABLE")).ToList();
+        }
+
+        foreach (var f in filters)
+        {
+            var op = (Json.Str(f["op"]) ?? "EQ").ToUpperInvariant();
+            if (op is not ("EQ" or "NEQ" or "GTE" or "LTE" or "IN" or "NOT IN" or "CONTAIN"))
+            {
+                return Json.BadRequest(ctx, "unsupported filter op: " + op);
+            }
+        }
+
+        var runs = project.Runs.Where(r => r.Pinned || filters.All(f => RunFilter.Matches(b.Dataset, r, f))).ToList();
+        IEnumerable<EmulatorRun> ordered = DefaultOrder(runs);
+        foreach (var sort in sorts.Reverse())
+        {
+            var key = Json.Str(sort["key"]) ?? "";
+            var type = Json.Str(sort["type"]) ?? "STABLE";
+            var desc = string.Equals(Json.Str(sort["order"]), "DESC", StringComparison.OrdinalIgnoreCase);
+            var list = ordered.ToList();
+            var comparer = Comparer<EmulatorRun>.Create((x, y) =>
+                RunFilter.CompareValues(RunFilter.Scalar(RunFilter.Field(b.Dataset, x, key, type)), RunFilter.Scalar(RunFilter.Field(b.Dataset, y, key, type))));
+            ordered = desc ? list.OrderByDescending(r => r, comparer) : list.OrderBy(r => r, comparer);
+        }
+
+        var result = ordered.ToList();
+        return Json.Write(ctx, w => WriteGrouped(w, b, result, groups, 0));
+    }
+
+    private static void WriteGrouped(Utf8JsonWriter w, Backend b, List<EmulatorRun> runs, List<(string Key, string Type)> groups, int depth)
+    {
+        if (depth >= groups.Count)
+        {
+            w.WriteStartArray();
+            foreach (var run in runs)
+            {
+                Writers.Run(w, run, b.Dataset, RunView.Shows);
+            }
+
+            w.WriteEndArray();
+            return;
+        }
+
+        var (key, type) = groups[depth];
+        w.WriteStartObject();
+        foreach (var group in runs.GroupBy(r => RunFilter.GroupValue(b.Dataset, r, key, type)).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            w.WritePropertyName(group.Key);
+            WriteGrouped(w, b, group.ToList(), groups, depth + 1);
+        }
+
+        w.WriteEndObject();
+    }
+}

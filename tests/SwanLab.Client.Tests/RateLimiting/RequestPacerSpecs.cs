@@ -1,0 +1,126 @@
+using SwanLab.Client.RateLimiting;
+
+namespace SwanLab.Client.Tests.RateLimiting;
+
+public class RequestPacerSpecs
+{
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+        public override long TimestampFrequency => 1_000_000;
+        public override long GetTimestamp() => _ticks;
+        public void Advance(TimeSpan by) => _ticks += (long)(by.TotalSeconds * TimestampFrequency);
+    }
+
+    /// <summary>Offers requests as fast as the pacer grants them for <paramref name="duration"/>; returns how many it granted.</summary>
+    private static int Saturate(RequestPacer pacer, ManualClock clock, TimeSpan duration)
+    {
+        var granted = 0;
+        for (var t = TimeSpan.Zero; t < duration; t += TimeSpan.FromMilliseconds(1))
+        {
+            while (pacer.AttemptAcquire().IsAcquired)
+            {
+                granted++;
+            }
+
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        return granted;
+    }
+
+    [Fact]
+    public void Should_space_requests_evenly_at_a_fixed_rate()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Fixed(10, clock);
+
+        Assert.True(pacer.AttemptAcquire().IsAcquired);
+        Assert.False(pacer.AttemptAcquire().IsAcquired);   // no burst: the next slot is 100 ms away
+        clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(pacer.AttemptAcquire().IsAcquired);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(pacer.AttemptAcquire().IsAcquired);
+
+        Assert.InRange(Saturate(pacer, clock, TimeSpan.FromSeconds(10)), 99, 101);
+        Assert.Equal(10, pacer.CurrentRate);
+    }
+
+    [Fact]
+    public void Should_keep_a_fixed_rate_after_throttling_but_hold_back_until_retry_after()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Fixed(100, clock);
+
+        pacer.ReportThrottled(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(100, pacer.CurrentRate);
+        Assert.Equal(0, Saturate(pacer, clock, TimeSpan.FromMilliseconds(1990)));
+        Assert.True(Saturate(pacer, clock, TimeSpan.FromSeconds(1)) > 90);
+    }
+
+    [Fact]
+    public void Should_grow_only_while_demand_saturates_it()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(10, clock: clock);
+
+        clock.Advance(TimeSpan.FromSeconds(5));           // idle: nobody asked
+        Assert.True(pacer.AttemptAcquire().IsAcquired);
+        Assert.Equal(10, pacer.CurrentRate);
+
+        Saturate(pacer, clock, TimeSpan.FromSeconds(2));
+        Assert.True(pacer.CurrentRate > 20, $"rate {pacer.CurrentRate} did not grow under demand");
+    }
+
+    [Fact]
+    public void Should_back_off_on_429_and_settle_just_below_the_throttled_rate()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(40, clock: clock);
+
+        pacer.ReportThrottled();
+
+        Assert.Equal(32, pacer.CurrentRate, 6);
+        Assert.Equal(40, pacer.Ceiling);
+
+        pacer.ReportThrottled();                           // the same overshoot's other 429s: no second cut
+        Assert.Equal(32, pacer.CurrentRate, 6);
+
+        Saturate(pacer, clock, TimeSpan.FromSeconds(3));
+        Assert.InRange(pacer.CurrentRate, 36, 40);         // back near 95% of the ceiling, not past it
+        Assert.Equal(2, pacer.Throttles);
+    }
+
+    [Fact]
+    public void Should_converge_near_an_unknown_server_limit()
+    {
+        // A simulated server: token bucket of 50/s with 10 tokens of burst, answering 429 when empty.
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(20, clock: clock);
+        double tokens = 10;
+        int ok = 0, throttled = 0;
+        for (var ms = 0; ms < 60_000; ms++)
+        {
+            tokens = Math.Min(10, tokens + 0.05);
+            while (pacer.AttemptAcquire().IsAcquired)
+            {
+                if (tokens >= 1) { tokens--; if (ms >= 20_000) ok++; }
+                else { throttled++; pacer.ReportThrottled(TimeSpan.FromSeconds(1)); }
+            }
+
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        var achieved = ok / 40.0;                          // over the last 40 s, after discovery
+        Assert.True(achieved >= 0.85 * 50, $"achieved {achieved:F1}/s of 50/s");
+        Assert.True(throttled < 0.03 * (ok + throttled), $"{throttled} throttled");
+    }
+
+    [Fact]
+    public void Should_reject_a_rate_that_is_not_positive()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => RequestPacer.Fixed(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RequestPacer.Adaptive(double.NaN));
+    }
+}

@@ -1,0 +1,111 @@
+using SwanLab.Crawler.Backup;
+
+namespace SwanLab.Crawler.Tests.Backup;
+
+public class BackupVerifierSpecs : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly BackupLayout _layout;
+
+    public BackupVerifierSpecs() => _layout = new BackupLayout(_dir.Path);
+
+    public void Dispose() => _dir.Dispose();
+
+    private async Task FinishedBackupAsync(int points = 5)
+    {
+        var state = await SmallBackup.WriteAsync(_layout, ["alice/demo/r1", "alice/demo/r2"], points);
+        await ErrorsWriter.WriteAsync(_layout, state, CancellationToken.None);
+        await ManifestWriter.WriteAsync(_layout, state, CancellationToken.None);
+        await new BackupInfo("http://127.0.0.1", "alice", "test", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch,
+            new BackupCounts(1, 1, 3, 2, 1, points * 2, 7), SeriesFormat.Csv, null, false).WriteAsync(_layout, CancellationToken.None);
+    }
+
+    private string Series(string run) => _layout.SeriesFile(run, "train/loss", SeriesFormat.Csv);
+
+    [Fact]
+    public async Task Should_pass_an_untouched_backup()
+    {
+        await FinishedBackupAsync();
+        var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
+        Assert.True(report.Ok, string.Join("\n", report.Problems));
+        Assert.Equal(8, report.FilesChecked); // workspace.json, errors.jsonl, 2 x (run.json, series, index.json)
+        Assert.Equal(2, report.SeriesChecked);
+        Assert.NotNull(report.Info);
+    }
+
+    [Fact]
+    public async Task Should_detect_a_flipped_byte()
+    {
+        await FinishedBackupAsync();
+        var path = _layout.RunFile("alice/demo/r1");
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[3] ^= 0x01;
+        await File.WriteAllBytesAsync(path, bytes);
+        var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal((VerifyProblemKind.Changed, "alice/demo/r1/run.json"), (problem.Kind, problem.Path));
+    }
+
+    [Fact]
+    public async Task Should_detect_a_missing_file_and_an_extra_one()
+    {
+        await FinishedBackupAsync();
+        File.Delete(_layout.RunFile("alice/demo/r2"));
+        await File.WriteAllTextAsync(Path.Combine(_layout.Root, "alice", "stray.txt"), "x");
+        await File.WriteAllTextAsync(Path.Combine(_layout.Root, "alice", AtomicFile.TempPrefix + "leftover"), "x");
+        var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
+        Assert.Equal(
+            [(VerifyProblemKind.Missing, "alice/demo/r2/run.json"), (VerifyProblemKind.Extra, "alice/stray.txt")],
+            report.Problems.Select(p => (p.Kind, p.Path)).OrderBy(p => p.Path, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Should_detect_a_truncated_series_even_when_the_manifest_agrees_with_it()
+    {
+        await FinishedBackupAsync();
+        // A series cut short before it was hashed: the manifest matches the file, the index does not.
+        var path = Series("alice/demo/r1");
+        var lines = await File.ReadAllLinesAsync(path);
+        await File.WriteAllTextAsync(path, string.Join("\n", lines[..^2]) + "\n");
+        var state = await SmallBackupStateFromDiskAsync();
+        await ManifestWriter.WriteAsync(_layout, state, CancellationToken.None);
+
+        var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
+        Assert.Contains(report.Problems, p => p.Kind == VerifyProblemKind.SeriesMismatch);
+        Assert.Contains(report.Problems, p => p.Kind == VerifyProblemKind.SeriesIncomplete);
+        Assert.All(report.Problems, p => Assert.Equal("alice/demo/r1/metrics/train%2Floss.csv", p.Path));
+    }
+
+    [Fact]
+    public async Task Should_detect_a_series_shorter_than_the_server_reported()
+    {
+        await FinishedBackupAsync();
+        var index = await MetricsIndex.ReadAsync(_layout.MetricsIndexFile("alice/demo/r2"), CancellationToken.None);
+        var entry = index.Series[0];
+        await (index with { Series = [entry with { ExpectedPoints = 9, ExpectedLastStep = 8 }] })
+            .WriteAsync(_layout, "alice/demo/r2", CancellationToken.None);
+        await ManifestWriter.WriteAsync(_layout, await SmallBackupStateFromDiskAsync(), CancellationToken.None);
+
+        var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
+        Assert.Equal(2, report.Problems.Count);
+        Assert.All(report.Problems, p => Assert.Equal(VerifyProblemKind.SeriesIncomplete, p.Kind));
+        Assert.Contains(report.Problems, p => p.Detail.Contains("5 points, the server reported 9", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Should_flag_manifest_paths_that_leave_the_backup()
+    {
+        await FinishedBackupAsync();
+        await File.AppendAllTextAsync(_layout.ManifestFile, "{\"bytes\":1,\"path\":\"../escape\",\"sha256\":\"00\"}\n");
+        var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
+        Assert.Equal(VerifyProblemKind.UnsafePath, Assert.Single(report.Problems).Kind);
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_folder_that_is_not_a_backup() =>
+        await Assert.ThrowsAsync<NotABackupException>(() => BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None));
+
+    /// <summary>Treats whatever is on disk now as written (re-hashing everything), as after an undetected bad write.</summary>
+    private Task<CheckpointState> SmallBackupStateFromDiskAsync() =>
+        Task.FromResult(new CheckpointState(new Dictionary<string, CheckpointEntry>()));
+}

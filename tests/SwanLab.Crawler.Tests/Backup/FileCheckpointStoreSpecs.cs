@@ -1,0 +1,92 @@
+using System.Text;
+using SwanLab.Crawler.Backup;
+
+namespace SwanLab.Crawler.Tests.Backup;
+
+public class FileCheckpointStoreSpecs : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly BackupLayout _layout;
+
+    public FileCheckpointStoreSpecs() => _layout = new BackupLayout(_dir.Path);
+
+    public void Dispose() => _dir.Dispose();
+
+    private static CheckpointEntry Done(string path, string fingerprint = "FINISHED|t1") =>
+        new(path, UnitStatus.Done, fingerprint, [new WrittenFile(path + "/run.json", 10, new string('a', 64))], null, null, 1);
+
+    [Fact]
+    public async Task Should_load_the_latest_entry_per_run_path()
+    {
+        await using (var store = new FileCheckpointStore(_layout))
+        {
+            await store.RecordAsync(Done("a/p/r1", "RUNNING|"), CancellationToken.None);
+            await store.RecordAsync(Done("a/p/r2"), CancellationToken.None);
+            await store.RecordAsync(Done("a/p/r1", "FINISHED|t2"), CancellationToken.None);
+        }
+        await using var reopened = new FileCheckpointStore(_layout);
+        var state = await reopened.LoadAsync(CancellationToken.None);
+        Assert.Equal(2, state.Runs.Count);
+        Assert.Equal("FINISHED|t2", state.Runs["a/p/r1"].Fingerprint);
+        Assert.Equal(Done("a/p/r2").Files, state.Runs["a/p/r2"].Files);
+    }
+
+    [Fact]
+    public async Task Should_ignore_a_line_torn_by_a_crash_and_keep_appending_after_it()
+    {
+        await using (var store = new FileCheckpointStore(_layout))
+            await store.RecordAsync(Done("a/p/r1"), CancellationToken.None);
+        var full = await File.ReadAllBytesAsync(_layout.CheckpointFile);
+        // Simulate a crash mid-append of a second line: half of it reached the disk, no newline.
+        await using (var f = new FileStream(_layout.CheckpointFile, FileMode.Append))
+            await f.WriteAsync(full.AsMemory(0, full.Length / 2));
+
+        await using var reopened = new FileCheckpointStore(_layout);
+        var state = await reopened.LoadAsync(CancellationToken.None);
+        Assert.Single(state.Runs);
+        Assert.Equal(1, reopened.SkippedLines);
+
+        await reopened.RecordAsync(Done("a/p/r2"), CancellationToken.None);
+        var after = await reopened.LoadAsync(CancellationToken.None);
+        Assert.Equal(["a/p/r1", "a/p/r2"], after.Runs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(1, reopened.SkippedLines);
+    }
+
+    [Fact]
+    public async Task Should_keep_failures_with_their_error_and_redact_secrets()
+    {
+        const string key = "sk-0123456789abcdefghij";
+        await using (var store = new FileCheckpointStore(_layout, [key]))
+            await store.RecordAsync(new CheckpointEntry("a/p/r1", UnitStatus.Failed, "F|", [], "http", $"401 for key {key}", 3),
+                CancellationToken.None);
+        var text = await File.ReadAllTextAsync(_layout.CheckpointFile, Encoding.UTF8);
+        Assert.DoesNotContain(key, text, StringComparison.Ordinal);
+        await using var reopened = new FileCheckpointStore(_layout);
+        var entry = (await reopened.LoadAsync(CancellationToken.None)).Runs["a/p/r1"];
+        Assert.Equal((UnitStatus.Failed, "http", "401 for key ***", 3), (entry.Status, entry.ErrorKind, entry.Error, entry.Attempts));
+    }
+
+    [Fact]
+    public async Task Should_forget_everything_on_reset()
+    {
+        await using var store = new FileCheckpointStore(_layout);
+        await store.RecordAsync(Done("a/p/r1"), CancellationToken.None);
+        await store.ResetAsync(CancellationToken.None);
+        Assert.Empty((await store.LoadAsync(CancellationToken.None)).Runs);
+        await store.RecordAsync(Done("a/p/r2"), CancellationToken.None);
+        Assert.Equal(["a/p/r2"], (await store.LoadAsync(CancellationToken.None)).Runs.Keys);
+    }
+
+    [Fact]
+    public async Task Should_load_an_empty_state_when_there_is_no_checkpoint() =>
+        Assert.Empty((await new FileCheckpointStore(_layout).LoadAsync(CancellationToken.None)).Runs);
+
+    [Fact]
+    public async Task Should_keep_the_checkpoint_in_the_private_state_folder()
+    {
+        await using var store = new FileCheckpointStore(_layout);
+        await store.RecordAsync(Done("a/p/r1"), CancellationToken.None);
+        Assert.True(BackupLayout.IsPrivate(_layout.RelativePath(_layout.CheckpointFile)));
+        Assert.True(File.Exists(Path.Combine(_layout.Root, ".swanlab-crawler", "checkpoint.jsonl")));
+    }
+}
