@@ -238,7 +238,8 @@ internal sealed class SwanLabConnection : IDisposable
                     var thisAttempt = attempt++;
                     if (auth == RequestAuth.Session)
                         sentSid = await GetSidAsync(rejectedSid, token).ConfigureAwait(false);
-                    using var lease = await AcquirePermitAsync(token).ConfigureAwait(false);
+                    // Presigned downloads go to the object store, not the API: they don't spend the API's budget.
+                    using var lease = auth == RequestAuth.None ? null : await AcquirePermitAsync(token).ConfigureAwait(false);
                     using var request = new HttpRequestMessage(method, uri);
                     if (body is not null)
                     {
