@@ -98,6 +98,7 @@ public sealed class ProjectActor : UnitActor
                     runs.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
                 }
             }
+            await writer.RecordDiscoveryAsync(runs.Select(r => r.Path).ToList(), ct);
             return new ProjectListed(file, runs);
         });
     }

@@ -36,6 +36,7 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
             {
                 any = true;
                 await stream.WriteAsync(CanonicalJson.SerializeLine(line.Raw), c);
+                await stream.WriteAsync("\n"u8.ToArray(), c);
             }
         }, ct);
         if (any) return file;
@@ -43,6 +44,9 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         File.Delete(layout.LogsFile(runPath));
         return null;
     }
+
+    public Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct) =>
+        new DiscoveryLog(layout).RecordAsync(runPaths, ct);
 
     public Task<WrittenFile> WriteMediaAsync(string runPath, MediaItem item, Func<Stream, CancellationToken, Task> download,
         CancellationToken ct) =>

@@ -29,6 +29,9 @@ public interface IBackupWriter
     /// <summary>logs.jsonl; null (and no file) when the run has no log lines.</summary>
     Task<WrittenFile?> WriteLogsAsync(string runPath, IAsyncEnumerable<LogLine> lines, CancellationToken ct);
 
+    /// <summary>Notes the runs a listing selected (private state, for <c>status</c>'s "left" column).</summary>
+    Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct);
+
     /// <summary>One media file under media/&lt;key&gt;/; <paramref name="download"/> fills the temp file.</summary>
     Task<WrittenFile> WriteMediaAsync(string runPath, MediaItem item, Func<Stream, CancellationToken, Task> download,
         CancellationToken ct);

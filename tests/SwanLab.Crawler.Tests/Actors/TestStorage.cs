@@ -59,6 +59,14 @@ public sealed class TestBackupWriter(string root, ConcurrencyTracker? runs = nul
         return text.Length == 0 ? null : await WriteAsync(Path.Combine(RunDir(runPath), "logs.jsonl"), text.ToString(), ct);
     }
 
+    public ConcurrentQueue<string> Discovered { get; } = new();
+
+    public Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct)
+    {
+        foreach (var path in runPaths) Discovered.Enqueue(path);
+        return Task.CompletedTask;
+    }
+
     public async Task<WrittenFile> WriteMediaAsync(string runPath, MediaItem item, Func<Stream, CancellationToken, Task> download, CancellationToken ct)
     {
         var relative = Path.Combine(RunDir(runPath), "media", Escape(item.Key), item.Step.ToString(CultureInfo.InvariantCulture) + ".bin");
