@@ -63,13 +63,28 @@ public static class CanonicalJson
         {
             case JsonValueKind.Object:
                 writer.WriteStartObject();
-                var properties = new List<JsonProperty>();
-                foreach (var property in element.EnumerateObject()) properties.Add(property);
-                // OrderBy is stable, so duplicate keys keep their order.
-                foreach (var property in properties.OrderBy(p => p.Name, StringComparer.Ordinal))
+                var properties = new List<(string Name, JsonElement Value)>();
+                var rawNames = (List<string>?)null;
+                var i = 0;
+                foreach (var property in element.EnumerateObject())
                 {
-                    writer.WritePropertyName(property.Name);
-                    Write(writer, property.Value);
+                    string name;
+                    try { name = property.Name; }
+                    catch (InvalidOperationException)
+                    {
+                        // A key with a lone surrogate (valid JSON, not valid UTF-16 text): keep it, decoded by hand.
+                        rawNames ??= RawPropertyNames(element);
+                        name = rawNames[i];
+                    }
+                    // Sort by the name as written, so re-canonicalising the output gives the same bytes.
+                    properties.Add((HasLoneSurrogate(name) ? EscapeLoneSurrogatesAsText(name) : name, property.Value));
+                    i++;
+                }
+                // OrderBy is stable, so duplicate keys keep their order.
+                foreach (var (name, value) in properties.OrderBy(p => p.Name, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName(name);
+                    Write(writer, value);
                 }
                 writer.WriteEndObject();
                 break;
@@ -79,7 +94,16 @@ public static class CanonicalJson
                 writer.WriteEndArray();
                 break;
             case JsonValueKind.String:
-                writer.WriteStringValue(element.GetString());
+                string text;
+                try { text = element.GetString()!; }
+                catch (InvalidOperationException)
+                {
+                    // A lone surrogate ("\ud800"): System.Text.Json refuses to decode it and an encoder would replace
+                    // it with U+FFFD. Write it escaped, as the server sent it, so nothing is lost.
+                    writer.WriteRawValue(EscapeStrict(DecodeRawString(element.GetRawText())), skipInputValidation: true);
+                    break;
+                }
+                writer.WriteStringValue(text);
                 break;
             case JsonValueKind.Number:
                 // WriteTo copies the server's own digits (re-formatting a double could turn 1.0 into 1 or round a
@@ -98,6 +122,93 @@ public static class CanonicalJson
             default:
                 throw new ArgumentException($"Cannot write a JSON value of kind {element.ValueKind}.", nameof(element));
         }
+    }
+
+    private static List<string> RawPropertyNames(JsonElement obj)
+    {
+        var names = new List<string>();
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(obj.GetRawText()));
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                names.Add(DecodeRawString("\"" + System.Text.Encoding.UTF8.GetString(reader.ValueSpan) + "\""));
+        }
+        return names;
+    }
+
+    /// <summary>Decodes a JSON string token (with quotes) to UTF-16, keeping lone surrogates.</summary>
+    private static string DecodeRawString(string raw)
+    {
+        var sb = new System.Text.StringBuilder(raw.Length);
+        for (var i = 1; i < raw.Length - 1; i++)
+        {
+            var c = raw[i];
+            if (c != '\\') { sb.Append(c); continue; }
+            var e = raw[++i];
+            switch (e)
+            {
+                case 'n': sb.Append('\n'); break;
+                case 'r': sb.Append('\r'); break;
+                case 't': sb.Append('\t'); break;
+                case 'b': sb.Append('\b'); break;
+                case 'f': sb.Append('\f'); break;
+                case 'u':
+                    sb.Append((char)int.Parse(raw.AsSpan(i + 1, 4), System.Globalization.NumberStyles.HexNumber,
+                        System.Globalization.CultureInfo.InvariantCulture));
+                    i += 4;
+                    break;
+                default: sb.Append(e); break; // \" \\ \/
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A JSON string token for text that may hold lone surrogates; ASCII controls and surrogates escaped.</summary>
+    private static string EscapeStrict(string text)
+    {
+        var sb = new System.Text.StringBuilder(text.Length + 2).Append('"');
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                sb.Append(c).Append(text[++i]);
+                continue;
+            }
+            if (c == '"') sb.Append("\\\"");
+            else if (c == '\\') sb.Append("\\\\");
+            else if (c < 0x20 || c == 0x7F || char.IsSurrogate(c))
+                sb.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+            else sb.Append(c);
+        }
+        return sb.Append('"').ToString();
+    }
+
+    private static bool HasLoneSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(text[i])) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Property names cannot be written raw, so a lone surrogate in a key becomes the visible text "\\uD800"
+    /// (the key gains a backslash; deterministic, and nothing is silently replaced).
+    /// </summary>
+    private static string EscapeLoneSurrogatesAsText(string name)
+    {
+        var sb = new System.Text.StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1])) { sb.Append(c).Append(name[++i]); continue; }
+            if (char.IsSurrogate(c)) sb.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+            else sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     private static JsonElement ToElement(JsonNode? node) =>

@@ -49,3 +49,30 @@ public class CanonicalJsonSpecs
         Assert.Equal("""{"a":[1,"x"],"z":0.1}""", Encoding.UTF8.GetString(CanonicalJson.SerializeLine(node)));
     }
 }
+
+public class CanonicalJsonEdgeSpecs
+{
+    [Theory]
+    [InlineData("{\"s\":\"\\ud800\"}", "{\"s\":\"\\uD800\"}")]
+    [InlineData("[\"a\\udc00b\\n\"]", "[\"a\\uDC00b\\u000A\"]")]
+    [InlineData("{\"s\":\"\\ud83d\\ude80 rocket\"}", "{\"s\":\"\\uD83D\\uDE80 rocket\"}")]
+    [InlineData("{\"b\":1,\"\\ud83d\":2}", "{\"\\\\uD83D\":2,\"b\":1}")]
+    public void Should_keep_strings_with_lone_surrogates_instead_of_failing_or_replacing_them(string json, string expected)
+    {
+        var element = JsonDocument.Parse(json).RootElement;
+        var line = CanonicalJson.SerializeLine(element);
+        Assert.Equal(expected, Encoding.UTF8.GetString(line));
+        Assert.Equal(line, CanonicalJson.SerializeLine(JsonDocument.Parse(line).RootElement));
+    }
+
+    [Fact]
+    public void Should_read_back_a_lone_surrogate_value_unchanged()
+    {
+        var line = CanonicalJson.SerializeLine(JsonDocument.Parse("[\"x\\ud800y\"]").RootElement);
+        var reader = new Utf8JsonReader(line);
+        reader.Read();
+        reader.Read();
+        Assert.Equal("\"x\\uD800y\"", Encoding.UTF8.GetString(line)[1..^1]);
+        Assert.True(reader.ValueIsEscaped);
+    }
+}

@@ -37,9 +37,6 @@ public class PandasCompatibilitySpecs : IDisposable
     [Fact]
     public async Task Should_be_read_by_pandas_as_floats_with_nan_and_infinities()
     {
-        var python = FindPythonWithPandas();
-        if (python is null) return; // no pandas on this machine; SeriesSinkSpecs still pins the bytes
-
         var layout = new BackupLayout(_dir.Path);
         SeriesPoint[] points =
         [
@@ -55,23 +52,17 @@ public class PandasCompatibilitySpecs : IDisposable
         }
         var scriptPath = Path.Combine(_dir.Path, "check.py");
         await File.WriteAllTextAsync(scriptPath, Script);
-        var (exit, output) = await RunAsync(python, [scriptPath, files[0], files[1]]);
-        Assert.True(exit == 0, output);
-        Assert.Contains("ok", output, StringComparison.Ordinal);
-    }
-
-    private static string? FindPythonWithPandas()
-    {
-        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
+        foreach (var python in new[] { "/usr/bin/python3", "python3" })
         {
-            try
-            {
-                var (exit, _) = RunAsync(candidate, ["-c", "import pandas"]).GetAwaiter().GetResult();
-                if (exit == 0) return candidate;
-            }
-            catch (System.ComponentModel.Win32Exception) { }
+            (int Exit, string Output) result;
+            try { result = await RunAsync(python, [scriptPath, files[0], files[1]]); }
+            catch (System.ComponentModel.Win32Exception) { continue; } // no such interpreter
+            if (result.Output.Contains("No module named 'pandas'", StringComparison.Ordinal)) continue;
+            Assert.True(result.Exit == 0, result.Output);
+            Assert.Contains("ok", result.Output, StringComparison.Ordinal);
+            return;
         }
-        return null;
+        // No python3 with pandas on this machine: SeriesSinkSpecs still pins the exact bytes.
     }
 
     private static async Task<(int Exit, string Output)> RunAsync(string file, string[] args)

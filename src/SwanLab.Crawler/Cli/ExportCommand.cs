@@ -1,0 +1,241 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Spectre.Console;
+using SwanLab.Crawler.Configuration;
+using SwanLab.Crawler.Crawl;
+
+namespace SwanLab.Crawler.Cli;
+
+/// <summary>`swanlab-crawler export`: resolve settings, sign in, crawl with live progress, summarise, pick the exit code.</summary>
+internal static class ExportCommand
+{
+    /// <summary>The options of one command tree (fresh per tree: System.CommandLine symbols remember their parents).</summary>
+    sealed class Options
+    {
+    public readonly Option<string?> Out = new("--out", "-o")
+    {
+        Description = "Backup folder; created if missing. Exporting into it again resumes. Default: export.out in crawler.hocon (\"backup\"); env SWANLAB_CRAWLER_OUT.",
+        HelpName = "DIR",
+    };
+    public readonly Option<string?> Host = new("--host")
+    {
+        Description = "SwanLab server, e.g. https://swanlab.example.com. Default: SWANLAB_API_HOST, the ~/.swanlab/.netrc machine, https://api.swanlab.cn.",
+        HelpName = "URL",
+    };
+    public readonly Option<string?> ApiKey = new("--api-key")
+    {
+        Description = "API key. Default: SWANLAB_API_KEY, then ~/.swanlab/.netrc (`swanlab login`). Prefer the variable: flags show up in shell history.",
+        HelpName = "KEY",
+    };
+    public readonly Option<string[]> Workspaces = new("--workspace")
+    {
+        Description = "Only this workspace (a username or team); repeatable. Example: --workspace alice --workspace vision-team",
+        HelpName = "NAME",
+    };
+    public readonly Option<string[]> Projects = new("--project")
+    {
+        Description = "Only this project; repeatable. Example: --project alice/mnist",
+        HelpName = "WS/PROJ",
+    };
+    public readonly Option<string[]> Runs = new("--run")
+    {
+        Description = "Only this run; repeatable. Example: --run alice/mnist/h2k3x9",
+        HelpName = "WS/PROJ/ID",
+    };
+    public readonly Option<string[]> States = new("--state")
+    {
+        Description = "Only runs in this state (RUNNING, FINISHED, CRASHED, ABORTED, OFFLINE); repeatable. Example: --state FINISHED",
+        HelpName = "STATE",
+    };
+    public readonly Option<string[]> ConfigFilters = new("--config")
+    {
+        Description = "Only runs whose config has KEY=VALUE (the SDK's filter; nested keys with dots); repeatable. Example: --config optimizer.lr=0.01",
+        HelpName = "KEY=VALUE",
+    };
+    public readonly Option<string?> Format = new("--format")
+    {
+        Description = "Series file format: csv (step,value,timestamp) or jsonl. Default: export.format (csv); env SWANLAB_CRAWLER_FORMAT.",
+        HelpName = "csv|jsonl",
+    };
+    public readonly Option<int?> Sample = new("--sample")
+    {
+        Description = "Export at most N points per series (LTTB-downsampled, server-side where available) instead of full resolution; the manifest records it. Example: --sample 500",
+        HelpName = "N",
+    };
+    public readonly Option<int?> Concurrency = new("--concurrency")
+    {
+        Description = "Runs exported at once. Default: concurrency.runs (16); env SWANLAB_CRAWLER_CONCURRENCY.",
+        HelpName = "N",
+    };
+    public readonly Option<double?> RateLimit = new("--rate-limit")
+    {
+        Description = "Requests per second for the whole crawl; 0 adapts to the server (slows down on 429). Default: rate-limit.requests-per-second (0); env SWANLAB_CRAWLER_RATE_LIMIT.",
+        HelpName = "REQ_PER_S",
+    };
+    public readonly Option<bool> NoLogs = new("--no-logs") { Description = "Skip console logs (logs.jsonl)." };
+    public readonly Option<bool> NoMedia = new("--no-media") { Description = "Skip media files (images, audio, text)." };
+    public readonly Option<bool> DryRun = new("--dry-run")
+    {
+        Description = "Count workspaces, projects and runs and estimate the requests an export would make; write nothing.",
+    };
+    public readonly Option<bool> Restart = new("--restart")
+    {
+        Description = "Ignore the checkpoint in DIR and export everything again (default: resume, skipping finished runs).",
+    };
+    public readonly Option<bool> Demo = new("--demo")
+    {
+        Description = "Start a built-in demo SwanLab server in this process and export from it; no account needed.",
+    };
+    public readonly Option<string?> ConfigFile = new("--config-file")
+    {
+        Description = "Settings file to use instead of config/crawler.hocon next to the tool; env SWANLAB_CRAWLER_CONFIG.",
+        HelpName = "PATH",
+    };
+
+    public IReadOnlyList<Option> All =>
+    [
+        Out, Host, ApiKey, Workspaces, Projects, Runs, States, ConfigFilters, Format, Sample, Concurrency, RateLimit,
+        NoLogs, NoMedia, DryRun, Restart, Demo, ConfigFile,
+    ];
+    }
+
+    public static Command Create(CliEnvironment env, ICrawlerBackend backend)
+    {
+        var command = new Command("export",
+            "Export workspaces, projects and runs (config, metadata, metrics, logs, media) into DIR. " +
+            "Finished runs already in DIR are skipped, so an interrupted export resumes where it stopped.");
+        var options = new Options();
+        foreach (var option in options.All)
+            command.Options.Add(option);
+        command.SetAction((parse, ct) => RunAsync(ReadFlags(parse, options), env, backend, ct));
+        return command;
+    }
+
+    static ExportFlags ReadFlags(ParseResult parse, Options o) => new()
+    {
+        Out = parse.GetValue(o.Out),
+        Host = parse.GetValue(o.Host),
+        ApiKey = parse.GetValue(o.ApiKey),
+        Workspaces = parse.GetValue(o.Workspaces) ?? [],
+        Projects = parse.GetValue(o.Projects) ?? [],
+        Runs = parse.GetValue(o.Runs) ?? [],
+        States = parse.GetValue(o.States) ?? [],
+        ConfigFilters = parse.GetValue(o.ConfigFilters) ?? [],
+        Format = parse.GetValue(o.Format),
+        Sample = parse.GetValue(o.Sample),
+        Concurrency = parse.GetValue(o.Concurrency),
+        RateLimit = parse.GetValue(o.RateLimit),
+        NoLogs = parse.GetValue(o.NoLogs),
+        NoMedia = parse.GetValue(o.NoMedia),
+        DryRun = parse.GetValue(o.DryRun),
+        Restart = parse.GetValue(o.Restart),
+        Demo = parse.GetValue(o.Demo),
+        ConfigFile = parse.GetValue(o.ConfigFile),
+    };
+
+    public static async Task<int> RunAsync(ExportFlags flags, CliEnvironment env, ICrawlerBackend backend, CancellationToken ct)
+    {
+        var secrets = new Redactor(flags.ApiKey, env.GetVariable("SWANLAB_API_KEY"));
+        ExportSettings settings;
+        try
+        {
+            settings = SettingsResolver.ResolveExport(flags, env.GetVariable, env.ToolDirectory);
+        }
+        catch (SettingsException e)
+        {
+            return Problems.Usage(env, secrets.Redact(e.Message), "export");
+        }
+
+        var clock = Stopwatch.StartNew();
+        var host = settings.Connection.DisplayHost;
+        try
+        {
+            await using var demo = settings.Demo ? await backend.StartDemoAsync(ct) : null;
+            var connection = settings.Connection;
+            if (demo is not null)
+            {
+                secrets = secrets.With(demo.ApiKey);
+                connection = connection with { Host = demo.Host, ApiKey = demo.ApiKey };
+                host = demo.Host;
+                env.Out.MarkupLineInterpolated($"Demo server started at [blue]{demo.Host}[/] (it stops when the export ends).");
+            }
+
+            await using var source = await backend.ConnectAsync(connection, ct);
+            var identity = source.Source.Identity;
+            host = identity.Host;
+            env.Out.MarkupLineInterpolated(
+                $"Signed in to [blue]{identity.Host}[/] as [green]{identity.Username}[/] ({identity.Protocol} API).");
+
+            if (settings.Crawl.DryRun)
+            {
+                var plan = await backend.PlanAsync(settings.Crawl, source.Source, ct);
+                Summaries.WritePlan(env.Out, plan, settings.Crawl);
+                return ExitCodes.Complete;
+            }
+
+            env.Out.MarkupLineInterpolated($"Exporting into [blue]{settings.Crawl.OutputDirectory}[/] ({Describe(settings.Crawl)}).");
+            var events = Channel.CreateBounded<CrawlEvent>(new BoundedChannelOptions(16_384)
+            {
+                FullMode = BoundedChannelFullMode.Wait,
+                SingleReader = true,
+            });
+            var reporter = new ProgressReporter(env.Out, env.Interactive, env.PlainProgressInterval, secrets.Redact);
+            var showing = reporter.RunAsync(events.Reader);
+            CrawlResult result;
+            try
+            {
+                result = await backend.RunAsync(settings.Crawl, source.Source, events.Writer, ct);
+            }
+            finally
+            {
+                events.Writer.TryComplete();
+                await showing;
+            }
+
+            Summaries.WriteResult(env.Out, result, reporter.Snapshot(), clock.Elapsed, settings.Crawl.OutputDirectory, secrets);
+            if (result.Cancelled)
+                return Problems.Interrupted(env);
+            return result.RunsFailed > 0 || !result.Complete ? ExitCodes.FinishedWithFailures : ExitCodes.Complete;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return Problems.Interrupted(env);
+        }
+        catch (CrawlerAuthenticationException e)
+        {
+            env.Error.MarkupLineInterpolated($"[red]error:[/] the server at {e.Host} rejected the API key.");
+            env.Error.WriteLine("Check --api-key or SWANLAB_API_KEY, or run `swanlab login` to refresh ~/.swanlab/.netrc. " +
+                                "Is --host (SWANLAB_API_HOST) the server the key belongs to?");
+            return ExitCodes.AuthenticationError;
+        }
+        catch (ServerUnreachableException e)
+        {
+            env.Error.MarkupLineInterpolated($"[red]error:[/] could not reach the SwanLab server at {e.Host}: {secrets.Redact(e.Reason)}");
+            env.Error.WriteLine("Check --host / SWANLAB_API_HOST and your network. Nothing more was exported; " +
+                                "run the same command again when the server is reachable to resume.");
+            return ExitCodes.FinishedWithFailures;
+        }
+        catch (SettingsException e)
+        {
+            return Problems.Usage(env, secrets.Redact(e.Message), "export");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            env.Error.MarkupLineInterpolated($"[red]error:[/] the export stopped: {e.GetType().Name}: {secrets.Redact(e.Message)}");
+            env.Error.WriteLine($"Server: {host}. What finished is in the checkpoint; run the same command again to resume.");
+            return ExitCodes.FinishedWithFailures;
+        }
+    }
+
+    static string Describe(CrawlSettings s) =>
+        string.Join(", ", new[]
+        {
+            s.Format.ToString().ToLowerInvariant(),
+            s.Sample is { } n ? $"at most {n} points per series" : "full resolution",
+            $"{s.RunConcurrency} runs at once",
+            s.IncludeLogs ? null : "no logs",
+            s.IncludeMedia ? null : "no media",
+            s.Restart ? "restarting from scratch" : null,
+        }.Where(part => part is not null));
+}

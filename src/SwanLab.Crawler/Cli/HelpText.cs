@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Text;
+using SwanLab.Crawler.Configuration;
+
+namespace SwanLab.Crawler.Cli;
+
+/// <summary>The parts of --help that teach: examples, settings precedence, environment variables, exit codes.</summary>
+internal static class HelpText
+{
+    public static readonly IReadOnlyList<(int Code, string Meaning)> ExitCodeMeanings =
+    [
+        (ExitCodes.Complete, "complete: everything asked for is in the backup (verify: every file matches)"),
+        (ExitCodes.FinishedWithFailures,
+            "not everything is in the backup: some runs failed (listed in DIR/errors.jsonl), or the server could not " +
+            "be reached; running the same command again resumes (verify: a file does not match the manifest)"),
+        (ExitCodes.UsageError, "usage or config error: bad flag, bad crawler.hocon or SWANLAB_* value, DIR is not a backup"),
+        (ExitCodes.AuthenticationError, "authentication error: the server rejected the API key"),
+        (ExitCodes.Interrupted, "interrupted (Ctrl+C or SIGTERM): the checkpoint is intact; run the same command again to resume"),
+    ];
+
+    public static string Epilogue(Command command)
+    {
+        var text = new StringBuilder();
+        var examples = command.Name switch
+        {
+            "export" => ExportExamples,
+            "status" => ["swanlab-crawler status --out backup"],
+            "verify" => ["swanlab-crawler verify --out backup && echo backup intact"],
+            _ => ExportExamples.Take(3).Concat(["swanlab-crawler status --out backup", "swanlab-crawler verify --out backup"]).ToArray(),
+        };
+        text.AppendLine("Examples:");
+        foreach (var example in examples)
+            text.Append("  ").AppendLine(example);
+        text.AppendLine();
+
+        if (command is RootCommand || command.Name == "export")
+        {
+            text.AppendLine("Settings (lowest to highest precedence):");
+            text.AppendLine("  config/crawler.hocon next to the tool (or --config-file / SWANLAB_CRAWLER_CONFIG)");
+            text.AppendLine("  < SWANLAB_* environment variables < command-line flags.");
+            text.AppendLine("  API key: --api-key > SWANLAB_API_KEY > ~/.swanlab/.netrc (written by `swanlab login`). It is never printed or saved.");
+            text.AppendLine();
+            text.AppendLine("Environment variables:");
+            var width = EnvironmentSettings.Variables.Max(v => v.Name.Length) + 2;
+            foreach (var (name, meaning) in EnvironmentSettings.Variables)
+                text.Append("  ").Append(name.PadRight(width)).AppendLine(meaning);
+            text.AppendLine();
+        }
+
+        text.AppendLine("Exit codes:");
+        foreach (var (code, meaning) in ExitCodeMeanings)
+            text.Append("  ").Append(code.ToString(System.Globalization.CultureInfo.InvariantCulture).PadRight(5)).AppendLine(meaning);
+        text.AppendLine();
+        return text.ToString();
+    }
+
+    static readonly string[] ExportExamples = Align(
+    [
+        ("swanlab-crawler export --demo --out backup", "try it: built-in demo server, no account"),
+        ("swanlab-crawler export --out backup", "everything your account can read"),
+        ("swanlab-crawler export --out backup --project alice/mnist --state FINISHED", ""),
+        ("swanlab-crawler export --out metrics --format jsonl --sample 500 --no-media --no-logs", ""),
+        ("swanlab-crawler export --out backup --host https://swanlab.example.com --rate-limit 10", ""),
+        ("swanlab-crawler export --out backup --dry-run", "counts and estimated requests, writes nothing"),
+        ("swanlab-crawler export --out backup --restart", "forget the checkpoint and start over"),
+    ]);
+
+    static string[] Align((string Command, string Comment)[] lines)
+    {
+        var width = lines.Where(l => l.Comment.Length > 0).Max(l => l.Command.Length) + 2;
+        return lines.Select(l => l.Comment.Length == 0 ? l.Command : $"{l.Command.PadRight(width)}# {l.Comment}").ToArray();
+    }
+}

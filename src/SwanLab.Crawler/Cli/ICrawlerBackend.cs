@@ -1,0 +1,96 @@
+using System.Threading.Channels;
+using SwanLab.Crawler.Configuration;
+using SwanLab.Crawler.Crawl;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Cli;
+
+/// <summary>
+/// What the command line drives: the client, the crawl, the demo server and the backup readers. The CLI depends on
+/// this seam, not on the pieces, so its parsing, exit codes and console output are tested without a crawl.
+/// </summary>
+internal interface ICrawlerBackend
+{
+    /// <summary>Starts the in-process demo server (emulator, size demo) with its own API key.</summary>
+    Task<DemoServer> StartDemoAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Signs in. Throws <see cref="CrawlerAuthenticationException"/> when the server rejects the key and
+    /// <see cref="ServerUnreachableException"/> when it cannot be reached at all.
+    /// </summary>
+    Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct);
+
+    /// <summary>Counts what an export would fetch; writes nothing.</summary>
+    Task<PlanView> PlanAsync(CrawlSettings settings, ICrawlSource source, CancellationToken ct);
+
+    /// <summary>Runs the export, publishing progress on <paramref name="events"/>.</summary>
+    Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, ChannelWriter<CrawlEvent> events, CancellationToken ct);
+
+    /// <summary>Reads the checkpoint; throws <see cref="NotABackupException"/> when the folder holds no backup.</summary>
+    Task<StatusView> ReadStatusAsync(string backupFolder, CancellationToken ct);
+
+    /// <summary>Re-hashes the backup against its manifest; throws <see cref="NotABackupException"/> when there is none.</summary>
+    Task<VerifyView> VerifyAsync(string backupFolder, CancellationToken ct);
+}
+
+/// <summary>A running demo server; disposing stops it.</summary>
+internal sealed class DemoServer(string host, string apiKey, IAsyncDisposable lifetime) : IAsyncDisposable
+{
+    public string Host { get; } = host;
+    public string ApiKey { get; } = apiKey;
+    public ValueTask DisposeAsync() => lifetime.DisposeAsync();
+    public override string ToString() => $"demo server at {Host}";
+}
+
+/// <summary>A signed-in source; disposing releases its HTTP client.</summary>
+internal sealed class ConnectedSource(ICrawlSource source, IAsyncDisposable? lifetime) : IAsyncDisposable
+{
+    public ICrawlSource Source { get; } = source;
+    public ValueTask DisposeAsync() => lifetime?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
+
+/// <summary>What a dry run found.</summary>
+internal sealed record PlanView(int Workspaces, int Projects, int Runs, long EstimatedRequests, IReadOnlyList<PlanRow> ByProject);
+
+/// <summary>One project in a dry run.</summary>
+internal sealed record PlanRow(string Project, int Runs);
+
+/// <summary>What a checkpoint holds, per project.</summary>
+internal sealed record StatusView(bool? Complete, IReadOnlyList<StatusRow> Rows, IReadOnlyList<StatusFailure> Failures);
+
+/// <summary>Runs done / failed / left in one project (Left is null when the checkpoint does not know the total).</summary>
+internal sealed record StatusRow(string Workspace, string Project, int Done, int Failed, int? Left);
+
+/// <summary>A run that failed, as the checkpoint records it.</summary>
+internal sealed record StatusFailure(string RunPath, string Kind, string Error, int Attempts);
+
+/// <summary>The outcome of re-hashing a backup.</summary>
+internal sealed record VerifyView(int FilesChecked, IReadOnlyList<VerifyProblem> Problems)
+{
+    public bool Clean => Problems.Count == 0;
+}
+
+/// <summary>One file (or series) that does not match the manifest: missing, wrong size, wrong hash, wrong point count.</summary>
+internal sealed record VerifyProblem(string Path, string Problem);
+
+/// <summary>The server rejected the credentials (exit 3).</summary>
+internal sealed class CrawlerAuthenticationException(string host, Exception? inner = null)
+    : Exception($"the server at {host} rejected the API key", inner)
+{
+    public string Host { get; } = host;
+}
+
+/// <summary>The server could not be reached at all: DNS, refused connection, TLS, timeouts (exit 1).</summary>
+internal sealed class ServerUnreachableException(string host, string reason, Exception? inner = null)
+    : Exception($"could not reach the SwanLab server at {host}: {reason}", inner)
+{
+    public string Host { get; } = host;
+    public string Reason { get; } = reason;
+}
+
+/// <summary>The folder given to status/verify holds no backup (exit 2).</summary>
+internal sealed class NotABackupException(string folder, string reason)
+    : Exception($"'{folder}' is not a swanlab-crawler backup: {reason}")
+{
+    public string Folder { get; } = folder;
+}

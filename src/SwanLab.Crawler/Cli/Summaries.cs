@@ -1,0 +1,120 @@
+using System.Globalization;
+using Spectre.Console;
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Crawl;
+
+namespace SwanLab.Crawler.Cli;
+
+/// <summary>End-of-command tables. Failures are always listed, never only counted: silent truncation is the worst bug.</summary>
+internal static class Summaries
+{
+    const int FailuresShown = 20;
+
+    public static void WritePlan(IAnsiConsole console, PlanView plan, CrawlSettings settings)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("Dry run: what export would fetch")
+            .AddColumn("Workspaces").AddColumn("Projects").AddColumn("Runs").AddColumn("Estimated requests");
+        table.AddRow(N(plan.Workspaces), N(plan.Projects), N(plan.Runs), N(plan.EstimatedRequests));
+        console.Write(table);
+        if (plan.ByProject.Count > 0)
+        {
+            var projects = new Table().Border(TableBorder.Simple).AddColumn("Project").AddColumn(new TableColumn("Runs").RightAligned());
+            foreach (var row in plan.ByProject)
+                projects.AddRow(Markup.Escape(row.Project), N(row.Runs));
+            console.Write(projects);
+        }
+        console.MarkupLineInterpolated($"Nothing was written. Without --dry-run the backup goes to {settings.OutputDirectory}.");
+    }
+
+    public static void WriteResult(IAnsiConsole console, CrawlResult result, ProgressSnapshot progress, TimeSpan elapsed,
+        string outputDirectory, Redactor secrets)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("Export summary")
+            .AddColumn("").AddColumn(new TableColumn("").RightAligned());
+        table.ShowHeaders = false;
+        table.AddRow("Workspaces", N(result.Workspaces));
+        table.AddRow("Projects", N(result.Projects));
+        table.AddRow("Runs", N(result.RunsTotal));
+        table.AddRow("  exported", N(result.RunsDone));
+        table.AddRow("  already in backup (skipped)", N(result.RunsSkipped));
+        table.AddRow(result.RunsFailed > 0 ? "[red]  failed[/]" : "  failed", N(result.RunsFailed));
+        table.AddRow("Points", N(result.Points));
+        table.AddRow("Requests", string.Create(CultureInfo.InvariantCulture,
+            $"{progress.Requests:N0} ({progress.Retries:N0} retries, {progress.RateLimited:N0} x 429)"));
+        table.AddRow("Duration", ProgressReporter.Clock(elapsed));
+        table.AddRow("Backup", Markup.Escape(outputDirectory));
+        console.Write(table);
+
+        if (result.Failures.Count > 0)
+        {
+            var failures = new Table().Border(TableBorder.Simple).Title("Failed runs")
+                .AddColumn("Run").AddColumn("Kind").AddColumn("Attempts").AddColumn("Last error");
+            foreach (var f in result.Failures.Take(FailuresShown))
+                failures.AddRow(Markup.Escape(f.RunPath), Markup.Escape(f.ErrorKind ?? "?"), N(f.Attempts),
+                    Markup.Escape(secrets.Redact(f.Error)));
+            console.Write(failures);
+            if (result.Failures.Count > FailuresShown)
+                console.WriteLine($"... and {result.Failures.Count - FailuresShown} more.");
+        }
+
+        var errorsFile = Path.Combine(outputDirectory, "errors.jsonl");
+        if (result.Cancelled)
+            console.MarkupLineInterpolated($"[yellow]Stopped before the end:[/] {result.RunsDone + result.RunsSkipped} of {result.RunsTotal} runs are in the backup.");
+        else if (result.RunsFailed > 0)
+            console.MarkupLineInterpolated($"[red]Incomplete:[/] {result.RunsFailed} of {result.RunsTotal} runs failed; they are listed in {errorsFile}. Run the same command again to retry them.");
+        else if (!result.Complete)
+            console.MarkupLineInterpolated($"[red]Incomplete:[/] the backup is not complete; see {errorsFile}.");
+        else
+            console.MarkupLineInterpolated($"[green]Complete:[/] all {result.RunsTotal} runs are in the backup. Check it any time with `{CrawlerCli.ToolName} verify --out {outputDirectory}`.");
+    }
+
+    public static void WriteStatus(IAnsiConsole console, string folder, StatusView status)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"Checkpoint of {Markup.Escape(folder)}")
+            .AddColumn("Workspace").AddColumn("Project")
+            .AddColumn(new TableColumn("Done").RightAligned())
+            .AddColumn(new TableColumn("Failed").RightAligned())
+            .AddColumn(new TableColumn("Left").RightAligned());
+        foreach (var row in status.Rows)
+            table.AddRow(Markup.Escape(row.Workspace), Markup.Escape(row.Project), N(row.Done),
+                row.Failed > 0 ? $"[red]{N(row.Failed)}[/]" : N(row.Failed), row.Left is { } left ? N(left) : "?");
+        var anyUnknown = status.Rows.Any(r => r.Left is null);
+        table.AddRow("[bold]Total[/]", "", N(status.Rows.Sum(r => r.Done)), N(status.Rows.Sum(r => r.Failed)),
+            anyUnknown ? "?" : N(status.Rows.Sum(r => r.Left ?? 0)));
+        console.Write(table);
+
+        if (status.Failures.Count > 0)
+        {
+            var failures = new Table().Border(TableBorder.Simple).Title("Failed runs")
+                .AddColumn("Run").AddColumn("Kind").AddColumn("Attempts").AddColumn("Last error");
+            foreach (var f in status.Failures.Take(FailuresShown))
+                failures.AddRow(Markup.Escape(f.RunPath), Markup.Escape(f.Kind), N(f.Attempts), Markup.Escape(f.Error));
+            console.Write(failures);
+            if (status.Failures.Count > FailuresShown)
+                console.WriteLine($"... and {status.Failures.Count - FailuresShown} more (see errors.jsonl).");
+        }
+        console.WriteLine(status.Complete switch
+        {
+            true => "The last export finished and is complete.",
+            false => "The backup is not complete: run export again with the same --out to resume.",
+            null => "The last export has not finished (or was interrupted): run export again with the same --out to resume.",
+        });
+    }
+
+    public static void WriteVerify(IAnsiConsole console, string folder, VerifyView report)
+    {
+        if (report.Clean)
+        {
+            console.MarkupLineInterpolated($"[green]OK:[/] all {report.FilesChecked} files in {folder} match manifest.jsonl.");
+            return;
+        }
+        var table = new Table().Border(TableBorder.Rounded).Title("Files that do not match the manifest")
+            .AddColumn("File").AddColumn("Problem");
+        foreach (var p in report.Problems)
+            table.AddRow(Markup.Escape(p.Path), Markup.Escape(p.Problem));
+        console.Write(table);
+        console.MarkupLineInterpolated($"[red]{report.Problems.Count} problem(s)[/] in {report.FilesChecked} files checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
+    }
+
+    static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

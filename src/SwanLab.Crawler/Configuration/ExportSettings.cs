@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text;
+using SwanLab.Crawler.Crawl;
+
+namespace SwanLab.Crawler.Configuration;
+
+/// <summary>
+/// How to reach the server. The only settings object that holds the API key, and it never prints it.
+/// </summary>
+internal sealed record ConnectionSettings
+{
+    /// <summary>Null = let SwanLab.Client resolve it (SWANLAB_API_HOST, the netrc machine, the cloud default).</summary>
+    public string? Host { get; init; }
+    /// <summary>Null = let SwanLab.Client resolve it (SWANLAB_API_KEY, then ~/.swanlab/.netrc).</summary>
+    public string? ApiKey { get; init; }
+    public TimeSpan HttpTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public int MaxRetries { get; init; } = 5;
+    public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/>.</summary>
+    public double? RequestsPerSecond { get; init; }
+    public double InitialRequestsPerSecond { get; init; } = 20;
+
+    /// <summary>What --host/SWANLAB_API_HOST would show a user: the host, or the client's default.</summary>
+    public string DisplayHost => Host ?? "(SWANLAB_API_HOST / ~/.swanlab/.netrc / https://api.swanlab.cn)";
+
+    // Records print every property by default; the key must never reach a log line or an exception message.
+    bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture,
+            $"Host = {Host ?? "(default)"}, ApiKey = {(ApiKey is null ? "(from SWANLAB_API_KEY or .netrc)" : "***")}, ");
+        builder.Append(CultureInfo.InvariantCulture,
+            $"HttpTimeout = {HttpTimeout}, MaxRetries = {MaxRetries}, BackoffBase = {BackoffBase}, BackoffMax = {BackoffMax}, ");
+        builder.Append(CultureInfo.InvariantCulture,
+            $"RequestsPerSecond = {(RequestsPerSecond?.ToString(CultureInfo.InvariantCulture) ?? "adaptive")}, InitialRequestsPerSecond = {InitialRequestsPerSecond}");
+        return true;
+    }
+}
+
+/// <summary>Everything `export` needs after config file, environment and flags are merged and validated.</summary>
+internal sealed record ExportSettings(CrawlSettings Crawl, ConnectionSettings Connection, bool Demo, string ConfigOrigin);
+
+/// <summary>What the user typed on the `export` command line (null / empty = not given).</summary>
+internal sealed record ExportFlags
+{
+    public string? Out { get; init; }
+    public string? Host { get; init; }
+    public string? ApiKey { get; init; }
+    public IReadOnlyList<string> Workspaces { get; init; } = [];
+    public IReadOnlyList<string> Projects { get; init; } = [];
+    public IReadOnlyList<string> Runs { get; init; } = [];
+    public IReadOnlyList<string> States { get; init; } = [];
+    public IReadOnlyList<string> ConfigFilters { get; init; } = [];
+    public string? Format { get; init; }
+    public int? Sample { get; init; }
+    public int? Concurrency { get; init; }
+    public double? RateLimit { get; init; }
+    public bool NoLogs { get; init; }
+    public bool NoMedia { get; init; }
+    public bool DryRun { get; init; }
+    public bool Restart { get; init; }
+    public bool Demo { get; init; }
+    public string? ConfigFile { get; init; }
+
+    public SettingsLayer ToLayer() => new()
+    {
+        Host = Host,
+        Out = Out,
+        Format = Format,
+        Sample = Sample,
+        Logs = NoLogs ? false : null,
+        Media = NoMedia ? false : null,
+        RunConcurrency = Concurrency,
+        RequestsPerSecond = RateLimit,
+    };
+}

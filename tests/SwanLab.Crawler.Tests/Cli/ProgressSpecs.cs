@@ -1,0 +1,57 @@
+using SwanLab.Crawler.Cli;
+using SwanLab.Crawler.Crawl;
+
+namespace SwanLab.Crawler.Tests.Cli;
+
+public sealed class ProgressSpecs
+{
+    [Fact]
+    public void Should_count_runs_points_and_requests_from_events()
+    {
+        var tracker = new ProgressTracker();
+        var t = TimeSpan.FromSeconds(1);
+        tracker.Apply(new CrawlEvent.Discovered(1, 2, 10), t);
+        tracker.Apply(new CrawlEvent.Discovered(1, 1, 4), t); // late, smaller report: totals never shrink
+        tracker.Apply(new CrawlEvent.RunStarted("a/b/1"), t);
+        tracker.Apply(new CrawlEvent.RunStarted("a/b/2"), t);
+        tracker.Apply(new CrawlEvent.RunCompleted("a/b/1", 100, 3), t);
+        tracker.Apply(new CrawlEvent.RunSkipped("a/b/3"), t);
+        tracker.Apply(new CrawlEvent.RunStarted("a/b/4"), t);
+        tracker.Apply(new CrawlEvent.RunFailed("a/b/4", "ServerError", "500", 3), t);
+        tracker.Apply(new CrawlEvent.PointsWritten(60), t);
+        tracker.Apply(new CrawlEvent.PointsWritten(40), t);
+        tracker.Apply(new CrawlEvent.RequestStats(10, 1, 0), TimeSpan.FromSeconds(1));
+        tracker.Apply(new CrawlEvent.RequestStats(30, 2, 1), TimeSpan.FromSeconds(3));
+
+        var s = tracker.Snapshot(TimeSpan.FromSeconds(3));
+
+        Assert.Equal((1, 2, 10), (s.Workspaces, s.Projects, s.RunsTotal));
+        Assert.Equal((1, 1, 1, 3), (s.RunsDone, s.RunsSkipped, s.RunsFailed, s.RunsSettled));
+        Assert.Equal(1, s.RunsInFlight);
+        Assert.Equal(100, s.Points);
+        Assert.Equal((30, 2, 1), (s.Requests, s.Retries, s.RateLimited));
+        Assert.Equal(10.0, s.RequestsPerSecond, precision: 6);
+        // 2 runs fetched in 3 s, 7 left -> 10.5 s, rounded.
+        Assert.Equal(TimeSpan.FromSeconds(10), s.Eta);
+        Assert.Single(tracker.Failures);
+    }
+
+    [Fact]
+    public void Should_not_estimate_before_any_run_is_fetched()
+    {
+        var tracker = new ProgressTracker();
+        tracker.Apply(new CrawlEvent.Discovered(1, 1, 5), TimeSpan.FromSeconds(1));
+        tracker.Apply(new CrawlEvent.RunSkipped("a/b/1"), TimeSpan.FromSeconds(1));
+
+        Assert.Null(tracker.Snapshot(TimeSpan.FromSeconds(2)).Eta);
+    }
+
+    [Fact]
+    public void Should_write_a_plain_line_with_every_counter()
+    {
+        var line = ProgressReporter.PlainLine(new ProgressSnapshot(1, 2, 40, 10, 2, 1, 3, 123456, 500, 4, 2, 12.5,
+            TimeSpan.FromSeconds(65), TimeSpan.FromSeconds(90)));
+
+        Assert.Equal("[00:01:05] runs 13/40 (10 exported, 2 already in backup, 1 failed) | 123,456 points | 12.5 req/s | 4 retries | 2 x 429 | ETA 00:01:30", line);
+    }
+}
