@@ -105,4 +105,69 @@ public sealed class WriteSpecs
         using var download = new HttpClient();
         Assert.Equal([1, 2, 3], await download.GetByteArrayAsync(urls!["urls"]![0]!.GetValue<string>()));
     }
+
+    [Fact]
+    public async Task Should_answer_404_Disabled_Resource_for_a_deleted_experiment()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var client = await TestClient.LoggedIn(server);
+        var run = server.Dataset.FindProject("alice", "mnist-baseline")!.Runs[1];
+        using (var delete = await client.Http.DeleteAsync($"/api/project/alice/mnist-baseline/runs/{run.Cuid}"))
+        {
+            Assert.True(delete.IsSuccessStatusCode);
+        }
+
+        await client.Get($"/api/project/alice/mnist-baseline/runs/{run.Cuid}", HttpStatusCode.NotFound);
+        using var resume = await client.Http.PostAsync("/api/project/alice/mnist-baseline/experiment", TestClient.Content(new JsonObject { ["name"] = "again", ["cuid"] = run.Cuid }));
+        Assert.Equal(HttpStatusCode.NotFound, resume.StatusCode);
+        Assert.Equal("Disabled Resource", resume.ReasonPhrase);
+        using var columns = await client.Http.PostAsync($"/api/experiment/{run.Cuid}/columns", TestClient.Content(new JsonArray()));
+        Assert.Equal("Disabled_Resource", JsonNode.Parse(await columns.Content.ReadAsStringAsync())!["code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Should_accept_saved_files_single_and_multipart()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var client = await TestClient.LoggedIn(server);
+        var run = server.Dataset.FindProject("alice", "mnist-baseline")!.Runs[0];
+        var prepared = await client.Post($"/api/experiment/{run.Cuid}/files/prepare", new JsonObject
+        {
+            ["files"] = new JsonArray(new JsonObject { ["path"] = "checkpoints/model.txt", ["size"] = 3, ["md5"] = "x", ["mimeType"] = "text/plain" }),
+        });
+        using var plain = new HttpClient();
+        using (var put = await plain.PutAsync(prepared!["urls"]![0]!.GetValue<string>(), new ByteArrayContent([7, 8, 9])))
+        {
+            put.EnsureSuccessStatusCode();
+        }
+
+        await client.Post($"/api/experiment/{run.Cuid}/files/complete", new JsonObject
+        {
+            ["files"] = new JsonArray(new JsonObject { ["path"] = "checkpoints/model.txt", ["state"] = "UPLOADED" }),
+        }, HttpStatusCode.Created);
+        await client.Post($"/api/experiment/{run.Cuid}/files/complete", new JsonObject
+        {
+            ["files"] = new JsonArray(new JsonObject { ["path"] = "unknown.bin", ["state"] = "UPLOADED" }),
+        }, HttpStatusCode.NotFound);
+
+        var multi = await client.Post($"/api/experiment/{run.Cuid}/files/prepare-multipart", new JsonObject
+        {
+            ["files"] = new JsonArray(new JsonObject { ["path"] = "big.bin", ["size"] = 4, ["md5"] = "x", ["mimeType"] = "application/octet-stream", ["count"] = 2 }),
+        });
+        var file = multi!["files"]![0]!;
+        var parts = new JsonArray();
+        foreach (var part in file["parts"]!.AsArray())
+        {
+            using var put = await plain.PutAsync(part!["url"]!.GetValue<string>(), new ByteArrayContent([(byte)part["partNumber"]!.GetValue<int>()]));
+            put.EnsureSuccessStatusCode();
+            parts.Add(new JsonObject { ["partNumber"] = part["partNumber"]!.GetValue<int>(), ["etag"] = put.Headers.ETag!.Tag.Trim('"') });
+        }
+
+        await client.Post($"/api/experiment/{run.Cuid}/files/complete-multipart", new JsonObject
+        {
+            ["files"] = new JsonArray(new JsonObject { ["path"] = "big.bin", ["uploadId"] = file["uploadId"]!.GetValue<string>(), ["parts"] = parts }),
+        }, HttpStatusCode.Created);
+        Assert.Equal("UPLOADED", run.SavedFiles["big.bin"]);
+        Assert.Equal("UPLOADED", run.SavedFiles["checkpoints/model.txt"]);
+    }
 }

@@ -17,6 +17,7 @@ public sealed class EmulatorDataset
     private readonly Dictionary<string, EmulatorRun> _runsByCuid = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EmulatorProject> _projectsByCuid = new(StringComparer.Ordinal);
     private readonly List<EmulatorUser> _users = [];
+    private readonly HashSet<string> _deletedRuns = new(StringComparer.Ordinal);
 
     internal EmulatorDataset(int seed, DatasetSize size, EmulatorUser user)
     {
@@ -89,6 +90,15 @@ public sealed class EmulatorDataset
         }
     }
 
+    /// <summary>True for a run that existed and was deleted (the server then answers 404 "Disabled Resource").</summary>
+    public bool WasDeleted(string cuid)
+    {
+        lock (Sync)
+        {
+            return _deletedRuns.Contains(cuid);
+        }
+    }
+
     /// <summary>A run of the project by cuid or slug (the 0.9.7 SDK sends either).</summary>
     public static EmulatorRun? FindRun(EmulatorProject project, string cuidOrSlug) =>
         project.Runs.FirstOrDefault(r => r.Cuid == cuidOrSlug) ?? project.Runs.FirstOrDefault(r => r.Slug == cuidOrSlug);
@@ -133,6 +143,7 @@ public sealed class EmulatorDataset
             foreach (var run in project.Runs)
             {
                 _runsByCuid.Remove(run.Cuid);
+                _deletedRuns.Add(run.Cuid);
             }
 
             _projectsByCuid.Remove(project.Cuid);
@@ -161,6 +172,7 @@ public sealed class EmulatorDataset
         lock (Sync)
         {
             _runsByCuid.Remove(run.Cuid);
+            _deletedRuns.Add(run.Cuid);
             lock (run.Project.RunList)
             {
                 return run.Project.RunList.Remove(run);

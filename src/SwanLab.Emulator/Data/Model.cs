@@ -99,6 +99,20 @@ public sealed class EmulatorRun
     public string Conda { get; set; } = "";
 
     internal List<ScalarSeries> ScalarList { get; } = [];
+
+    /// <summary>Files saved with <c>swanlab.save</c> (0.9.7): path to UPLOADED/FAILED/PENDING.</summary>
+    internal Dictionary<string, string> FileStates { get; } = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, string> SavedFiles
+    {
+        get
+        {
+            lock (FileStates)
+            {
+                return new Dictionary<string, string>(FileStates, StringComparer.Ordinal);
+            }
+        }
+    }
     internal List<MediaSeries> MediaList { get; } = [];
     internal LogStream Logs { get; set; } = LogStream.Empty;
 

@@ -41,6 +41,7 @@ internal static class FileEndpoints
             await Urls(ctx, Paths(body).Select(p => b.Store.Presign($"{run.Project.Cuid}/{run.Cuid}/{p}", "PUT")));
         }));
 
+        MapFileSaves(app, b);
         app.MapGet("/" + ObjectStore.Bucket + "/{**key}", (RequestDelegate)(ctx => Download(ctx, b)));
         app.MapPut("/" + ObjectStore.Bucket + "/{**key}", (RequestDelegate)(async ctx =>
         {
@@ -55,6 +56,148 @@ internal static class FileEndpoints
             b.Store.Put(key, new BytesObject(buffer.ToArray(), contentType));
             ctx.Response.Headers.ETag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(buffer.ToArray())) + "\"";
             ctx.Response.StatusCode = 200;
+        }));
+    }
+
+    /// <summary>0.9.7 <c>swanlab.save</c>: prepare (presigned PUTs), complete, and the multipart variant for big files.</summary>
+    private static void MapFileSaves(IEndpointRouteBuilder app, Backend b)
+    {
+        static string FileKey(Data.EmulatorRun run, string path) => $"{run.Project.Cuid}/{run.Cuid}/files/{path}";
+
+        JsonObject[] Files(JsonNode? body) => (body?["files"] as JsonArray ?? []).OfType<JsonObject>().ToArray();
+
+        app.MapPost("/api/experiment/{id}/files/prepare", b.Authed(async (ctx, _) =>
+        {
+            if (b.Dataset.FindRun(Json.Route(ctx, "id")) is not { } run)
+            {
+                await Json.NotFound(ctx, "experiment");
+                return;
+            }
+
+            var files = Files(await Json.ReadBody(ctx));
+            lock (run.FileStates)
+            {
+                foreach (var file in files)
+                {
+                    run.FileStates[Json.Str(file["path"]) ?? ""] = "PENDING";
+                }
+            }
+
+            await Urls(ctx, files.Select(f => b.Store.Presign(FileKey(run, Json.Str(f["path"]) ?? ""), "PUT")));
+        }));
+
+        app.MapPost("/api/experiment/{id}/files/complete", b.Authed(async (ctx, _) =>
+        {
+            if (b.Dataset.FindRun(Json.Route(ctx, "id")) is not { } run)
+            {
+                await Json.NotFound(ctx, "experiment");
+                return;
+            }
+
+            var files = Files(await Json.ReadBody(ctx));
+            var unknown = false;
+            lock (run.FileStates)
+            {
+                unknown = files.Any(f => !run.FileStates.ContainsKey(Json.Str(f["path"]) ?? ""));
+                if (!unknown)
+                {
+                    foreach (var file in files)
+                    {
+                        run.FileStates[Json.Str(file["path"])!] = Json.Str(file["state"]) ?? "UPLOADED";
+                    }
+                }
+            }
+
+            await (unknown ? Json.NotFound(ctx, "file") : Json.Ok(ctx, 201));
+        }));
+
+        app.MapPost("/api/experiment/{id}/files/prepare-multipart", b.Authed(async (ctx, _) =>
+        {
+            if (b.Dataset.FindRun(Json.Route(ctx, "id")) is not { } run)
+            {
+                await Json.NotFound(ctx, "experiment");
+                return;
+            }
+
+            var files = Files(await Json.ReadBody(ctx));
+            await Json.Write(ctx, w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("files");
+                foreach (var file in files)
+                {
+                    var path = Json.Str(file["path"]) ?? "";
+                    var uploadId = Ids.NewCuid();
+                    lock (run.FileStates)
+                    {
+                        run.FileStates[path] = "PENDING";
+                    }
+
+                    w.WriteStartObject();
+                    w.WriteString("uploadId", uploadId);
+                    w.WriteStartArray("parts");
+                    for (var part = 1; part <= Math.Max(1, Json.Long(file["count"]) ?? 1); part++)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("partNumber", part);
+                        w.WriteString("url", b.Store.Presign($"{FileKey(run, path)}.parts/{uploadId}/{part.ToString(CultureInfo.InvariantCulture)}", "PUT"));
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }));
+
+        app.MapPost("/api/experiment/{id}/files/complete-multipart", b.Authed(async (ctx, _) =>
+        {
+            if (b.Dataset.FindRun(Json.Route(ctx, "id")) is not { } run)
+            {
+                await Json.NotFound(ctx, "experiment");
+                return;
+            }
+
+            foreach (var file in Files(await Json.ReadBody(ctx)))
+            {
+                var path = Json.Str(file["path"]) ?? "";
+                var uploadId = Json.Str(file["uploadId"]) ?? "";
+                bool known;
+                lock (run.FileStates)
+                {
+                    known = run.FileStates.ContainsKey(path);
+                }
+
+                if (!known)
+                {
+                    await Json.NotFound(ctx, "file");
+                    return;
+                }
+
+                using var whole = new MemoryStream();
+                foreach (var part in (file["parts"] as JsonArray ?? []).OfType<JsonObject>().OrderBy(p => Json.Long(p["partNumber"]) ?? 0))
+                {
+                    var partKey = $"{FileKey(run, path)}.parts/{uploadId}/{(Json.Long(part["partNumber"]) ?? 0).ToString(CultureInfo.InvariantCulture)}";
+                    if (b.Store.Get(partKey) is not BytesObject bytes)
+                    {
+                        await Json.BadRequest(ctx, "missing part " + partKey);
+                        return;
+                    }
+
+                    whole.Write(bytes.Data);
+                }
+
+                b.Store.Put(FileKey(run, path), new BytesObject(whole.ToArray(), "application/octet-stream"));
+                lock (run.FileStates)
+                {
+                    run.FileStates[path] = "UPLOADED";
+                }
+            }
+
+            await Json.Ok(ctx, 201);
         }));
     }
 

@@ -37,7 +37,7 @@ internal static class MetricEndpoints
         {
             if (b.Dataset.FindRun(Json.Route(ctx, "id")) is not { } run)
             {
-                await Json.Error(ctx, 404, "Not Found", "Disabled_Resource", "experiment not found");
+                await (b.Dataset.WasDeleted(Json.Route(ctx, "id")) ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment"));
                 return;
             }
 
@@ -648,7 +648,7 @@ internal static class MetricEndpoints
 
         if (b.Dataset.FindRun(Json.Str(body["experimentId"]) ?? "") is not { } run)
         {
-            return Json.NotFound(ctx, "experiment");
+            return b.Dataset.WasDeleted(Json.Str(body["experimentId"]) ?? "") ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment");
         }
 
         var items = (body["metrics"] as JsonArray ?? []).OfType<JsonObject>().ToArray();

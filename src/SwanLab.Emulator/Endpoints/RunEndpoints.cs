@@ -174,6 +174,10 @@ internal static class RunEndpoints
                 {
                     refusal = "conflict";
                 }
+                else if (b.Dataset.WasDeleted(requested))
+                {
+                    refusal = "deleted";
+                }
             }
 
             if (run is null && refusal is null)
@@ -203,6 +207,12 @@ internal static class RunEndpoints
                 project.UpdatedAt = b.Options.Clock.GetUtcNow();
                 created = true;
             }
+        }
+
+        if (refusal == "deleted")
+        {
+            await Json.DisabledResource(ctx);
+            return;
         }
 
         if (refusal == "conflict")

@@ -80,6 +80,9 @@ internal static class Json
 
     public static Task NotFound(HttpContext ctx, string what) => Error(ctx, 404, "Not Found", "NOT_FOUND", what + " not found");
 
+    /// <summary>What both SDKs recognise as "experiment deleted": reason phrase (0.7.8) and body code (0.7.8 columns).</summary>
+    public static Task DisabledResource(HttpContext ctx) => Error(ctx, 404, "Disabled Resource", "Disabled_Resource", "experiment has been deleted");
+
     public static Task BadRequest(HttpContext ctx, string message) => Error(ctx, 400, "Bad Request", "BAD_REQUEST", message);
 
     public static void SetReason(HttpContext ctx, string reason)
