@@ -211,4 +211,23 @@ public sealed class ResilienceSpecs
         await Assert.ThrowsAsync<ArgumentException>(async () => { await foreach (var _ in api.RunsAsync("alice//demo")) { } });
         Assert.Equal(before, stub.Requests.Count);
     }
+
+    [Fact]
+    public async Task Should_not_count_waiting_for_a_permit_against_the_attempt_timeout()
+    {
+        using var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = 1, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromMilliseconds(400), QueueLimit = 10, AutoReplenishment = true,
+        });
+        var stub = new StubHandler().On(WorkspaceRoute, (_, _) => StubHandler.Json(WorkspaceJson));
+        var o = StubHandler.Options(stub);
+        await using var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
+        {
+            ApiKey = o.ApiKey, Host = o.Host, HttpHandler = stub, Environment = o.Environment, RateLimiter = limiter,
+            AttemptTimeout = TimeSpan.FromMilliseconds(150), MaxRetries = 0,
+        });
+        await api.WorkspaceAsync();
+        await api.WorkspaceAsync();
+        Assert.Equal(3, stub.Requests.Count);
+    }
 }

@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Polly;
+using System.Threading.RateLimiting;
+using Polly.RateLimiting;
 using Polly.Retry;
 using Polly.Timeout;
 using SwanLab.Client.Auth;
@@ -110,6 +112,16 @@ internal sealed class SwanLabConnection : IDisposable
                     statistics.CountRetry();
                     return default;
                 },
+            });
+        }
+        // Between retry and timeout: every attempt takes a permit, and queueing for one never eats the attempt's timeout.
+        if (options.RateLimiter is { } limiter)
+        {
+            builder.AddRateLimiter(new RateLimiterStrategyOptions
+            {
+                RateLimiter = args => args.Context.Properties.GetValue(SpendsApiBudget, true)
+                    ? AcquirePermitAsync(limiter, args.Context.CancellationToken)
+                    : new ValueTask<RateLimitLease>(FreeLease.Instance),
             });
         }
         builder.AddTimeout(options.AttemptTimeout);
@@ -231,15 +243,17 @@ internal sealed class SwanLabConnection : IDisposable
             var attempt = 0;
             string? sentSid = null;
             HttpResponseMessage response;
+            var context = ResilienceContextPool.Shared.Get(ct);
+            // Presigned downloads go to the object store, not the API: they don't spend the API's budget.
+            context.Properties.Set(SpendsApiBudget, auth != RequestAuth.None);
             try
             {
-                response = await _pipeline.ExecuteAsync(async token =>
+                response = await _pipeline.ExecuteAsync(async (ctx, _) =>
                 {
+                    var token = ctx.CancellationToken;
                     var thisAttempt = attempt++;
                     if (auth == RequestAuth.Session)
                         sentSid = await GetSidAsync(rejectedSid, token).ConfigureAwait(false);
-                    // Presigned downloads go to the object store, not the API: they don't spend the API's budget.
-                    using var lease = auth == RequestAuth.None ? null : await AcquirePermitAsync(token).ConfigureAwait(false);
                     using var request = new HttpRequestMessage(method, uri);
                     if (body is not null)
                     {
@@ -266,7 +280,7 @@ internal sealed class SwanLabConnection : IDisposable
                     }
                     Observe(result, endpoint, thisAttempt);
                     return result;
-                }, ct).ConfigureAwait(false);
+                }, context, 0).ConfigureAwait(false);
             }
             catch (TimeoutRejectedException ex)
             {
@@ -280,6 +294,10 @@ internal sealed class SwanLabConnection : IDisposable
                 throw new SwanLabConnectionException(
                     $"{endpoint} failed: cannot reach {Origin.Authority} ({ex.Message}) after {_options.MaxRetries + 1} attempt(s).",
                     endpoint, ex);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
             }
 
             if (auth == RequestAuth.Session && response.StatusCode == HttpStatusCode.Unauthorized && renewal == 0)
@@ -308,22 +326,32 @@ internal sealed class SwanLabConnection : IDisposable
         }
     }
 
-    private async ValueTask<IDisposable?> AcquirePermitAsync(CancellationToken ct)
+    private static readonly ResiliencePropertyKey<bool> SpendsApiBudget = new("SwanLab.SpendsApiBudget");
+
+    /// <summary>Waits for a permit; a full queue means "wait and queue again", never a failed request.</summary>
+    private static async ValueTask<RateLimitLease> AcquirePermitAsync(RateLimiter limiter, CancellationToken ct)
     {
-        var limiter = _options.RateLimiter;
-        if (limiter is null)
-            return null;
         while (true)
         {
             var lease = await limiter.AcquireAsync(1, ct).ConfigureAwait(false);
             if (lease.IsAcquired)
                 return lease;
-            // Queue full: wait as the limiter suggests (or briefly) and queue again rather than fail the request.
-            var wait = lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var retryAfter)
-                ? retryAfter
-                : TimeSpan.FromMilliseconds(50);
+            var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMilliseconds(50);
             lease.Dispose();
             await Task.Delay(wait, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The lease of a request that does not spend the shared budget.</summary>
+    private sealed class FreeLease : RateLimitLease
+    {
+        public static readonly FreeLease Instance = new();
+        public override bool IsAcquired => true;
+        public override IEnumerable<string> MetadataNames => [];
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = null;
+            return false;
         }
     }
 

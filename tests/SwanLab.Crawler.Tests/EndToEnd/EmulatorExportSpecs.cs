@@ -162,6 +162,31 @@ public sealed class EmulatorExportSpecs : IDisposable
         Assert.Equal(Tree(clean.OutputDirectory), Tree(truncated.OutputDirectory));
     }
 
+    [Theory]
+    [InlineData(20, SeriesFormat.Csv)]
+    [InlineData(3000, SeriesFormat.Jsonl)]
+    public async Task Should_export_sampled_series_that_end_at_the_real_last_step(int sample, SeriesFormat format)
+    {
+        var settings = Settings("sampled") with { Sample = sample, Format = format };
+        var (result, data) = await ExportAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, settings);
+
+        Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.ErrorKind} {f.Error}")));
+        var layout = new BackupLayout(settings.OutputDirectory);
+        foreach (var run in data.Runs)
+        {
+            var path = $"{run.Project.Workspace.Username}/{run.Project.Name}/{run.Cuid}";
+            var index = await MetricsIndex.ReadAsync(layout.MetricsIndexFile(path), None);
+            Assert.Equal((format, (int?)sample), (index.Format, index.Sample));
+            foreach (var series in data.DataOwner(run).Scalars)
+            {
+                var entry = index.Series.Single(s => s.Key == series.Key);
+                Assert.InRange(entry.Points, Math.Min(series.Count, 1), Math.Min(series.Count, sample));
+                Assert.Equal(series.LastStep, entry.LastStep);
+            }
+        }
+        Assert.True((await BackupVerifier.VerifyAsync(settings.OutputDirectory, None)).Ok);
+    }
+
     private static IEnumerable<string> RunDirectories(string root) =>
         Directory.EnumerateFiles(root, BackupLayout.RunFileName, SearchOption.AllDirectories).Select(Path.GetDirectoryName)!;
 
