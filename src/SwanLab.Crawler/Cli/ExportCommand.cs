@@ -149,6 +149,7 @@ internal static class ExportCommand
 
         var clock = Stopwatch.StartNew();
         var host = settings.Connection.DisplayHost;
+        ProgressReporter? reporter = null;
         try
         {
             await using var demo = settings.Demo ? await backend.StartDemoAsync(ct) : null;
@@ -164,8 +165,7 @@ internal static class ExportCommand
             await using var source = await backend.ConnectAsync(connection, ct);
             var identity = source.Source.Identity;
             host = identity.Host;
-            env.Out.MarkupLineInterpolated(
-                $"Signed in to [blue]{identity.Host}[/] as [green]{identity.Username}[/] ({identity.Protocol} API).");
+            env.Out.MarkupLineInterpolated($"Signed in to [blue]{identity.Host}[/] as [green]{identity.Username}[/].");
 
             if (settings.Crawl.DryRun)
             {
@@ -180,7 +180,7 @@ internal static class ExportCommand
                 FullMode = BoundedChannelFullMode.Wait,
                 SingleReader = true,
             });
-            var reporter = new ProgressReporter(env.Out, env.Interactive, env.PlainProgressInterval, secrets.Redact);
+            reporter = new ProgressReporter(env.Out, env.Interactive, env.PlainProgressInterval, secrets.Redact);
             var showing = reporter.RunAsync(events.Reader);
             CrawlResult result;
             try
@@ -204,10 +204,24 @@ internal static class ExportCommand
         }
         catch (CrawlerAuthenticationException e)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] the server at {e.Host} rejected the API key.");
+            if (e.Rejected)
+                env.Error.MarkupLineInterpolated($"[red]error:[/] the server at {e.Host} rejected the API key.");
+            else
+                env.Error.MarkupLineInterpolated($"[red]error:[/] {secrets.Redact(e.Detail)}");
             env.Error.WriteLine("Check --api-key or SWANLAB_API_KEY, or run `swanlab login` to refresh ~/.swanlab/.netrc. " +
                                 "Is --host (SWANLAB_API_HOST) the server the key belongs to?");
             return ExitCodes.AuthenticationError;
+        }
+        catch (CrawlAbortedException e)
+        {
+            Summaries.WriteResult(env.Out, e.Partial, reporter?.Snapshot(), clock.Elapsed, settings.Crawl.OutputDirectory, secrets);
+            env.Error.MarkupLineInterpolated($"[red]error:[/] the export could not go on at {e.Path} ({e.Kind}): {secrets.Redact(e.Message)}");
+            env.Error.WriteLine("What finished is in the checkpoint; run the same command again to resume.");
+            return ExitCodes.FinishedWithFailures;
+        }
+        catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException)
+        {
+            return Problems.Usage(env, secrets.Redact(e.Message), "export");
         }
         catch (ServerUnreachableException e)
         {

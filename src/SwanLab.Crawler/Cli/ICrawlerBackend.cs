@@ -50,13 +50,16 @@ internal sealed class ConnectedSource(ICrawlSource source, IAsyncDisposable? lif
 }
 
 /// <summary>What a dry run found.</summary>
-internal sealed record PlanView(int Workspaces, int Projects, int Runs, long EstimatedRequests, IReadOnlyList<PlanRow> ByProject);
+/// <param name="RunsToSkip">Runs the checkpoint in DIR already holds unchanged (a resume skips them).</param>
+internal sealed record PlanView(int Workspaces, int Projects, int Runs, int RunsToSkip, long EstimatedRequests,
+    IReadOnlyList<PlanRow> ByProject);
 
 /// <summary>One project in a dry run.</summary>
-internal sealed record PlanRow(string Project, int Runs);
+internal sealed record PlanRow(string Project, int Runs, int RunsToSkip);
 
-/// <summary>What a checkpoint holds, per project.</summary>
-internal sealed record StatusView(bool? Complete, IReadOnlyList<StatusRow> Rows, IReadOnlyList<StatusFailure> Failures);
+/// <summary>What a checkpoint holds, in total and per project; <paramref name="Left"/> is null when unknown.</summary>
+internal sealed record StatusView(bool? Complete, int Done, int Failed, int? Left, IReadOnlyList<StatusRow> Rows,
+    IReadOnlyList<StatusFailure> Failures);
 
 /// <summary>Runs done / failed / left in one project (Left is null when the checkpoint does not know the total).</summary>
 internal sealed record StatusRow(string Workspace, string Project, int Done, int Failed, int? Left);
@@ -73,11 +76,16 @@ internal sealed record VerifyView(int FilesChecked, IReadOnlyList<VerifyProblem>
 /// <summary>One file (or series) that does not match the manifest: missing, wrong size, wrong hash, wrong point count.</summary>
 internal sealed record VerifyProblem(string Path, string Problem);
 
-/// <summary>The server rejected the credentials (exit 3).</summary>
-internal sealed class CrawlerAuthenticationException(string host, Exception? inner = null)
-    : Exception($"the server at {host} rejected the API key", inner)
+/// <summary>
+/// Authentication failed (exit 3): the server rejected the key (<paramref name="rejected"/>), or there was no key to
+/// send. <paramref name="detail"/> is the client's explanation, which never contains the key.
+/// </summary>
+internal sealed class CrawlerAuthenticationException(string host, bool rejected, string detail, Exception? inner = null)
+    : Exception(rejected ? $"the server at {host} rejected the API key" : detail, inner)
 {
     public string Host { get; } = host;
+    public bool Rejected { get; } = rejected;
+    public string Detail { get; } = detail;
 }
 
 /// <summary>The server could not be reached at all: DNS, refused connection, TLS, timeouts (exit 1).</summary>
@@ -90,7 +98,7 @@ internal sealed class ServerUnreachableException(string host, string reason, Exc
 
 /// <summary>The folder given to status/verify holds no backup (exit 2).</summary>
 internal sealed class NotABackupException(string folder, string reason)
-    : Exception($"'{folder}' is not a swanlab-crawler backup: {reason}")
+    : Exception(reason.Contains(folder, StringComparison.Ordinal) ? reason : $"'{folder}' is not a swanlab-crawler backup: {reason}")
 {
     public string Folder { get; } = folder;
 }

@@ -1,23 +1,158 @@
+using System.Security.Cryptography;
 using System.Threading.Channels;
+using SwanLab.Client;
+using SwanLab.Client.RateLimiting;
+using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Configuration;
 using SwanLab.Crawler.Crawl;
 using SwanLab.Crawler.Source;
+using SwanLab.Emulator;
 
 namespace SwanLab.Crawler.Cli;
 
 /// <summary>
-/// Wires the CLI to SwanLab.Client, the crawl, the emulator and the backup readers.
-/// Placeholder until those pieces land on main; each member says which piece it waits for.
+/// Wires the CLI to SwanLab.Client (one client, one shared request budget), the actor crawl, the emulator for
+/// --demo and the storage team's backup readers, and turns their typed failures into the CLI's.
 /// </summary>
 internal sealed class ProductionBackend : ICrawlerBackend
 {
-    public Task<DemoServer> StartDemoAsync(CancellationToken ct) => throw Pending("the emulator (EmulatorServer)");
-    public Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct) => throw Pending("SwanLab.Client");
-    public Task<PlanView> PlanAsync(CrawlSettings settings, ICrawlSource source, CancellationToken ct) => throw Pending("CrawlPlanner");
-    public Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, ChannelWriter<CrawlEvent> events, CancellationToken ct) =>
-        throw Pending("CrawlRunner");
-    public Task<StatusView> ReadStatusAsync(string backupFolder, CancellationToken ct) => throw Pending("BackupStatusReader");
-    public Task<VerifyView> VerifyAsync(string backupFolder, CancellationToken ct) => throw Pending("BackupVerifier");
+    // Keys this process has handed to the client; passed to the checkpoint so it can refuse to store them.
+    readonly List<string> secrets = [];
 
-    static NotSupportedException Pending(string piece) => new($"this build does not include {piece} yet");
+    public async Task<DemoServer> StartDemoAsync(CancellationToken ct)
+    {
+        // Its own key each time, so a demo never teaches anyone a fixed key (21 letters/digits like a real one).
+        var key = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 21);
+        var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Demo, ApiKey = key }, ct);
+        return new DemoServer(server.BaseUrl.ToString().TrimEnd('/'), server.ApiKey, server);
+    }
+
+    public async Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct)
+    {
+        if (connection.ApiKey is { } explicitKey)
+            secrets.Add(explicitKey);
+        // One budget for every request of the crawl: fixed when the user gave a rate, else found from the server's 429s.
+        var pacer = connection.RequestsPerSecond is { } rate
+            ? RequestPacer.Fixed(rate)
+            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond);
+        var options = new SwanLabApiOptions
+        {
+            ApiKey = connection.ApiKey,
+            Host = connection.Host,
+            RateLimiter = pacer,
+            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
+            MaxRetries = connection.MaxRetries,
+            RetryBaseDelay = connection.BackoffBase,
+            MaxRetryDelay = connection.BackoffMax,
+            AttemptTimeout = connection.HttpTimeout,
+        };
+        try
+        {
+            var api = await SwanLabApi.ConnectAsync(options, ct);
+            return new ConnectedSource(new SwanLabClientSource(api), new Lifetime(api, pacer));
+        }
+        catch (SwanLabAuthenticationException e)
+        {
+            pacer.Dispose();
+            var rejected = e.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden;
+            throw new CrawlerAuthenticationException(connection.DisplayHost, rejected, e.Message, e);
+        }
+        catch (SwanLabConnectionException e)
+        {
+            pacer.Dispose();
+            throw new ServerUnreachableException(connection.DisplayHost, e.Message, e);
+        }
+        catch (ArgumentException e)
+        {
+            pacer.Dispose();
+            throw new SettingsException($"host '{connection.Host}' cannot be used: {e.Message}");
+        }
+        catch
+        {
+            pacer.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<PlanView> PlanAsync(CrawlSettings settings, ICrawlSource source, CancellationToken ct)
+    {
+        // Read an existing checkpoint (never create one) so the plan can say what a resume would skip.
+        var layout = new BackupLayout(settings.OutputDirectory);
+        CrawlPlan plan;
+        if (File.Exists(layout.CheckpointFile))
+        {
+            await using var checkpoint = new FileCheckpointStore(layout);
+            plan = await Translate(source.Identity.Host, () => CrawlPlanner.PlanAsync(settings, source, ct, checkpoint));
+        }
+        else
+        {
+            plan = await Translate(source.Identity.Host, () => CrawlPlanner.PlanAsync(settings, source, ct));
+        }
+        return new PlanView(plan.Workspaces, plan.Projects, plan.Runs, plan.RunsToSkip, plan.EstimatedRequests,
+            plan.ProjectsPlanned.Select(p => new PlanRow(p.Path, p.Runs, p.RunsToSkip)).ToList());
+    }
+
+    public Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, ChannelWriter<CrawlEvent> events, CancellationToken ct) =>
+        Translate(source.Identity.Host, () => CrawlRunner.RunAsync(settings, source, events, ct, secrets));
+
+    public async Task<StatusView> ReadStatusAsync(string backupFolder, CancellationToken ct)
+    {
+        try
+        {
+            var report = await BackupStatusReader.ReadAsync(backupFolder, ct);
+            var rows = report.Workspaces
+                .SelectMany(w => w.Projects.Select(p => new StatusRow(w.Workspace, ProjectName(p.Project), p.Done, p.Failed, p.Left)))
+                .ToList();
+            var failures = report.Failures
+                .Select(f => new StatusFailure(f.RunPath, f.ErrorKind ?? "?", f.Error ?? "", f.Attempts))
+                .ToList();
+            return new StatusView(report.Info?.Complete, report.Done, report.Failed, report.Left, rows, failures);
+        }
+        catch (Backup.NotABackupException e)
+        {
+            throw new NotABackupException(backupFolder, e.Message);
+        }
+    }
+
+    public async Task<VerifyView> VerifyAsync(string backupFolder, CancellationToken ct)
+    {
+        try
+        {
+            var report = await BackupVerifier.VerifyAsync(backupFolder, ct);
+            return new VerifyView(report.FilesChecked,
+                report.Problems.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList());
+        }
+        catch (Backup.NotABackupException e)
+        {
+            throw new NotABackupException(backupFolder, e.Message);
+        }
+    }
+
+    /// <summary>A rejected key can also surface mid-crawl (a session renewal); it is still exit 3.</summary>
+    static async Task<T> Translate<T>(string host, Func<Task<T>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (SourceAuthenticationException e)
+        {
+            throw new CrawlerAuthenticationException(host, rejected: true, e.Message, e);
+        }
+        catch (SwanLabAuthenticationException e)
+        {
+            throw new CrawlerAuthenticationException(host, rejected: true, e.Message, e);
+        }
+    }
+
+    static string ProjectName(string projectPath) => projectPath[(projectPath.IndexOf('/', StringComparison.Ordinal) + 1)..];
+
+    sealed class Lifetime(SwanLabApi api, RequestPacer pacer) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await api.DisposeAsync();
+            pacer.Dispose();
+        }
+    }
 }

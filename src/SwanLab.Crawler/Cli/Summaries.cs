@@ -13,20 +13,22 @@ internal static class Summaries
     public static void WritePlan(IAnsiConsole console, PlanView plan, CrawlSettings settings)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Dry run: what export would fetch")
-            .AddColumn("Workspaces").AddColumn("Projects").AddColumn("Runs").AddColumn("Estimated requests");
-        table.AddRow(N(plan.Workspaces), N(plan.Projects), N(plan.Runs), N(plan.EstimatedRequests));
+            .AddColumn(Right("Workspaces")).AddColumn(Right("Projects")).AddColumn(Right("Runs"))
+            .AddColumn(Right("Already in backup")).AddColumn(Right("Estimated requests"));
+        table.AddRow(N(plan.Workspaces), N(plan.Projects), N(plan.Runs), N(plan.RunsToSkip), N(plan.EstimatedRequests));
         console.Write(table);
         if (plan.ByProject.Count > 0)
         {
-            var projects = new Table().Border(TableBorder.Simple).AddColumn("Project").AddColumn(new TableColumn("Runs").RightAligned());
+            var projects = new Table().Border(TableBorder.Simple).AddColumn("Project")
+                .AddColumn(new TableColumn("Runs").RightAligned()).AddColumn(new TableColumn("Already in backup").RightAligned());
             foreach (var row in plan.ByProject)
-                projects.AddRow(Markup.Escape(row.Project), N(row.Runs));
+                projects.AddRow(Markup.Escape(row.Project), N(row.Runs), N(row.RunsToSkip));
             console.Write(projects);
         }
         console.MarkupLineInterpolated($"Nothing was written. Without --dry-run the backup goes to {settings.OutputDirectory}.");
     }
 
-    public static void WriteResult(IAnsiConsole console, CrawlResult result, ProgressSnapshot progress, TimeSpan elapsed,
+    public static void WriteResult(IAnsiConsole console, CrawlResult result, ProgressSnapshot? progress, TimeSpan elapsed,
         string outputDirectory, Redactor secrets)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Export summary")
@@ -39,8 +41,9 @@ internal static class Summaries
         table.AddRow("  already in backup (skipped)", N(result.RunsSkipped));
         table.AddRow(result.RunsFailed > 0 ? "[red]  failed[/]" : "  failed", N(result.RunsFailed));
         table.AddRow("Points", N(result.Points));
-        table.AddRow("Requests", string.Create(CultureInfo.InvariantCulture,
-            $"{progress.Requests:N0} ({progress.Retries:N0} retries, {progress.RateLimited:N0} x 429)"));
+        if (progress is not null)
+            table.AddRow("Requests", string.Create(CultureInfo.InvariantCulture,
+                $"{progress.Requests:N0} ({progress.Retries:N0} retries, {progress.RateLimited:N0} x 429)"));
         table.AddRow("Duration", ProgressReporter.Clock(elapsed));
         table.AddRow("Backup", Markup.Escape(outputDirectory));
         console.Write(table);
@@ -78,9 +81,8 @@ internal static class Summaries
         foreach (var row in status.Rows)
             table.AddRow(Markup.Escape(row.Workspace), Markup.Escape(row.Project), N(row.Done),
                 row.Failed > 0 ? $"[red]{N(row.Failed)}[/]" : N(row.Failed), row.Left is { } left ? N(left) : "?");
-        var anyUnknown = status.Rows.Any(r => r.Left is null);
-        table.AddRow("[bold]Total[/]", "", N(status.Rows.Sum(r => r.Done)), N(status.Rows.Sum(r => r.Failed)),
-            anyUnknown ? "?" : N(status.Rows.Sum(r => r.Left ?? 0)));
+        table.AddRow("[bold]Total[/]", "", N(status.Done), status.Failed > 0 ? $"[red]{N(status.Failed)}[/]" : N(status.Failed),
+            status.Left is { } totalLeft ? N(totalLeft) : "?");
         console.Write(table);
 
         if (status.Failures.Count > 0)
@@ -115,6 +117,8 @@ internal static class Summaries
         console.Write(table);
         console.MarkupLineInterpolated($"[red]{report.Problems.Count} problem(s)[/] in {report.FilesChecked} files checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
     }
+
+    static TableColumn Right(string header) => new TableColumn(header).RightAligned();
 
     static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

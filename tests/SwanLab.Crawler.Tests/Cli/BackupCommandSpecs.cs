@@ -51,7 +51,7 @@ public sealed class BackupCommandSpecs : IDisposable
         var outcome = await cli.RunAsync(backend, command, "--out", ExistingFolder());
 
         Assert.Equal(ExitCodes.UsageError, outcome.ExitCode);
-        Assert.Contains("is not a swanlab-crawler backup", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("not a swanlab-crawler backup", outcome.Error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -68,7 +68,7 @@ public sealed class BackupCommandSpecs : IDisposable
     [Fact]
     public async Task Should_show_done_failed_and_left_per_project()
     {
-        backend.Status = _ => new StatusView(false,
+        backend.Status = _ => new StatusView(false, 10, 1, 2,
             [new StatusRow("alice", "mnist", 7, 1, 2), new StatusRow("vision", "resnet", 3, 0, 0)],
             [new StatusFailure("alice/mnist/x", "ServerError", "500", 3)]);
 

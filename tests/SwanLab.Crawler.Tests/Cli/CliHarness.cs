@@ -60,7 +60,7 @@ internal sealed class FakeBackend : ICrawlerBackend
 {
     public Func<ConnectionSettings, ConnectedSource>? Connect { get; set; }
     public Func<CrawlSettings, ChannelWriter<CrawlEvent>, CancellationToken, Task<CrawlResult>>? Run { get; set; }
-    public PlanView Plan { get; set; } = new(1, 2, 3, 42, [new PlanRow("alice/mnist", 3)]);
+    public PlanView Plan { get; set; } = new(1, 2, 3, 1, 42, [new PlanRow("alice/mnist", 3, 1)]);
     public Func<string, StatusView>? Status { get; set; }
     public Func<string, VerifyView>? Verify { get; set; }
     public ConnectionSettings? ConnectedWith { get; private set; }

@@ -84,7 +84,7 @@ public sealed class ExportCommandSpecs : IDisposable
     [Fact]
     public async Task Should_exit_3_with_advice_when_the_server_rejects_the_key()
     {
-        backend.Connect = c => throw new CrawlerAuthenticationException(c.Host!);
+        backend.Connect = c => throw new CrawlerAuthenticationException(c.Host!, rejected: true, "401");
 
         var outcome = await cli.RunAsync(backend, "export", "--out", Out, "--host", "http://127.0.0.1:9", "--api-key", Key);
 
