@@ -22,8 +22,9 @@ public sealed class SwanLabApiOptions
     public string? WebHost { get; init; }
 
     /// <summary>
-    /// A request budget shared with other clients (one permit per HTTP attempt, retries included). The client never
-    /// disposes it. Null = no client-side limit.
+    /// A request budget shared with other clients: one permit per API attempt (retries included; presigned downloads from
+    /// the object store take none). Waiting for a permit does not count against <see cref="AttemptTimeout"/>. The client
+    /// never disposes it. Null = no client-side limit.
     /// </summary>
     public RateLimiter? RateLimiter { get; init; }
 
