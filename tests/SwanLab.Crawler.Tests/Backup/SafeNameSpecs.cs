@@ -105,6 +105,28 @@ public class SafeNameSpecs
     public void Should_reject_strings_that_are_not_canonical_encodings(string encoded) =>
         Assert.False(SafeName.TryDecode(encoded, out _, out var error), error);
 
+    [Fact]
+    public void Should_round_trip_and_stay_safe_for_random_names_from_a_hostile_alphabet()
+    {
+        const string alphabet = "aZ09._- %~/\\:*?\"<>|\0\t\n\u007f\u00e9\u00c9\u4e2d\u0301\u212a\ud800\udc00";
+        var random = new Random(12345);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var n = 0; n < 3000; n++)
+        {
+            var chars = new char[random.Next(0, 12)];
+            for (var i = 0; i < chars.Length; i++) chars[i] = alphabet[random.Next(alphabet.Length)];
+            var name = new string(chars);
+            var encoded = SafeName.Encode(name);
+            Assert.Equal(name, SafeName.Decode(encoded));
+            Assert.True(encoded.IndexOfAny(['/', '\\', ':', '*', '?', '"', '<', '>', '|', '\0']) < 0, encoded);
+            Assert.True(encoded is not ("." or ".." or "") && encoded[0] != '.' && encoded[^1] != '.' && encoded[^1] != ' ', encoded);
+            Assert.True(IsWellFormed(encoded), encoded);
+            var folded = encoded.Normalize(NormalizationForm.FormC).ToUpperInvariant();
+            if (seen.TryGetValue(folded, out var other)) Assert.Equal(other, name);
+            else seen[folded] = name;
+        }
+    }
+
     private static bool IsWellFormed(string s)
     {
         for (var i = 0; i < s.Length; i++)
