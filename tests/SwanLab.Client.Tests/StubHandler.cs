@@ -15,6 +15,7 @@ internal sealed class StubHandler : HttpMessageHandler
     private readonly ConcurrentDictionary<string, int> _hits = new();
 
     public ConcurrentQueue<(string Route, string? Cookie, string? Authorization, string? Body)> Requests { get; } = new();
+    public ConcurrentQueue<string> Urls { get; } = new();
     public string ExpiredAt { get; set; } = "2099-12-31T23:59:59.000Z";
     public int SidCounter;
 
@@ -52,6 +53,7 @@ internal sealed class StubHandler : HttpMessageHandler
         var authorization = request.Headers.TryGetValues("authorization", out var a) ? a.Single() : null;
         var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(ct);
         Requests.Enqueue((route, cookie, authorization, body));
+        Urls.Enqueue(request.RequestUri.PathAndQuery);
         if (!_routes.TryGetValue(route, out var answer))
             return Status(HttpStatusCode.NotFound, """{"code":"NOT_FOUND","message":"no route"}""");
         var response = answer(request, hit);

@@ -24,7 +24,7 @@ public static class ProjectProtocol
 /// Each granted run gets a <see cref="RunExportActor"/> child.
 /// On failure: a failed run attempt releases its slot and is retried after an exponential backoff (IWithTimers,
 /// <see cref="CrawlSettings.UnitBackoffMin"/>..<see cref="CrawlSettings.UnitBackoffMax"/>) until
-/// <see cref="CrawlSettings.MaxUnitAttempts"/>; then a Failed entry is recorded in the checkpoint and the project goes
+/// <see cref="CrawlSettings.MaxUnitAttempts"/> (not at all when it cannot help: not found, forbidden); then a Failed entry is recorded in the checkpoint and the project goes
 /// on. A crashed run child is stopped (strategy) and counted as a failed attempt. A fatal failure (authentication) is
 /// reported to the crawl supervisor, which stops the crawl. If the project itself cannot be read or listed after the
 /// same retries, it is reported as a failed unit and finishes.
@@ -145,7 +145,7 @@ public sealed class ProjectActor : UnitActor
             _context.Supervisor.Tell(new CrawlProtocol.CrawlFatal(_scope.Path, failure));
             return;
         }
-        if (_listingAttempts < _context.Settings.MaxUnitAttempts)
+        if (failure.Retryable && _listingAttempts < _context.Settings.MaxUnitAttempts)
         {
             Timers.StartSingleTimer(RetryListing.Instance, RetryListing.Instance, Backoff(_listingAttempts));
             return;
@@ -197,7 +197,7 @@ public sealed class ProjectActor : UnitActor
             return;
         }
         var attempts = _attempts.GetValueOrDefault(runPath);
-        if (attempts < _context.Settings.MaxUnitAttempts)
+        if (failure.Retryable && attempts < _context.Settings.MaxUnitAttempts)
         {
             Timers.StartSingleTimer(runPath, new RetryRun(runPath), Backoff(attempts));
             return;

@@ -11,6 +11,9 @@ namespace SwanLab.Crawler.Actors;
 /// </summary>
 public sealed record UnitFailure(string Kind, string Message, bool Fatal)
 {
+    /// <summary>Whether another attempt could succeed: something that does not exist or is not ours will not appear.</summary>
+    public bool Retryable => !Fatal && Kind is not ("not-found" or "forbidden");
+
     public static UnitFailure From(Exception exception)
     {
         var ex = exception is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0] : exception;

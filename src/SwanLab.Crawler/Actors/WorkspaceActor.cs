@@ -19,7 +19,7 @@ public static class WorkspaceProtocol
 /// Exports one workspace: writes workspace.json, lists its projects (or takes the scoped ones) and starts one
 /// <see cref="ProjectActor"/> per project; finishes when all of them have.
 /// On failure: reading or listing the workspace is retried with exponential backoff (IWithTimers) up to
-/// MaxUnitAttempts, then reported to the crawl supervisor as a failed unit and the workspace finishes (the crawl
+/// MaxUnitAttempts (not when retrying cannot help: not found, forbidden), then reported to the crawl supervisor as a failed unit and the workspace finishes (the crawl
 /// goes on). Authentication failure is reported as fatal. A crashed project child is stopped (strategy) and reported
 /// as a failed unit.
 /// </summary>
@@ -101,7 +101,7 @@ public sealed class WorkspaceActor : UnitActor
                 {
                     _context.Supervisor.Tell(new CrawlProtocol.CrawlFatal(_scope.Username, unitFailure));
                 }
-                else if (_attempts < _context.Settings.MaxUnitAttempts)
+                else if (unitFailure.Retryable && _attempts < _context.Settings.MaxUnitAttempts)
                 {
                     Timers.StartSingleTimer(RetryListing.Instance, RetryListing.Instance,
                         UnitBackoff.Delay(_attempts, _context.Settings.UnitBackoffMin, _context.Settings.UnitBackoffMax));

@@ -237,4 +237,21 @@ public sealed class CrawlSupervisorSpecs(ITestOutputHelper output) : CrawlSpecBa
         Assert.Equal(10, seen.OfType<CrawlEvent.PointsWritten>().Sum(p => p.Points));
         Assert.Equal(new CrawlEvent.Discovered(1, 2, 6), seen.OfType<CrawlEvent.Discovered>().Last());
     }
+
+    [Fact]
+    public void Should_report_a_selected_project_that_does_not_exist_once_and_export_the_rest()
+    {
+        var source = ScriptedSource.Account(1, 2, 2);
+        var writer = new TestBackupWriter(Root);
+
+        var result = CrawlToEnd(Settings(s => s with { Projects = ["ws0/proj1", "ws0/nope"], MaxUnitAttempts = 3 }),
+            source, writer, new VerifyingCheckpointStore(Root));
+
+        Assert.False(result.Complete);
+        Assert.Equal(2, result.RunsDone);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(("ws0/nope", "not-found", 1), (failure.RunPath, failure.ErrorKind, failure.Attempts));
+        Assert.Equal(2, source.ProjectCalls); // no retry for something that is not there
+        Assert.Equal(["ws0/proj1/run0", "ws0/proj1/run1"], writer.Discovered.Order(StringComparer.Ordinal));
+    }
 }

@@ -66,7 +66,8 @@ public sealed class ScriptedSource : ICrawlSource
         return source;
     }
 
-    public Run Find(string runPath) => _data.Values.SelectMany(p => p.Values).SelectMany(r => r).Single(r => r.Path == runPath);
+    public Run Find(string runPath) => _data.Values.SelectMany(p => p.Values).SelectMany(r => r).SingleOrDefault(r => r.Path == runPath)
+        ?? throw new SwanLab.Client.SwanLabNotFoundException($"Run '{runPath}' not found");
 
     private static JsonElement Json(object value) => JsonSerializer.SerializeToElement(value);
 
@@ -93,10 +94,16 @@ public sealed class ScriptedSource : ICrawlSource
     private static ProjectInfo Project(string workspace, string name, int runs) =>
         new(workspace, name, $"{workspace}/{name}", $"cuid-{workspace}-{name}", runs, Json(new { name, path = $"{workspace}/{name}" }));
 
+    public int ProjectCalls => Volatile.Read(ref _projectCalls);
+    private int _projectCalls;
+
     public Task<ProjectInfo> ProjectAsync(string projectPath, CancellationToken ct)
     {
+        Interlocked.Increment(ref _projectCalls);
         var parts = projectPath.Split('/');
-        return Task.FromResult(Project(parts[0], parts[1], _data[parts[0]][parts[1]].Count));
+        return _data.TryGetValue(parts[0], out var projects) && projects.TryGetValue(parts[1], out var runs)
+            ? Task.FromResult(Project(parts[0], parts[1], runs.Count))
+            : Task.FromException<ProjectInfo>(new SwanLab.Client.SwanLabNotFoundException($"Project '{projectPath}' not found"));
     }
 
     public async IAsyncEnumerable<RunSummary> RunsAsync(string projectPath, RunFilter filter, [EnumeratorCancellation] CancellationToken ct)
