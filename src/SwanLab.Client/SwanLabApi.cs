@@ -20,6 +20,7 @@ namespace SwanLab.Client;
 public sealed class SwanLabApi : IAsyncDisposable, IDisposable
 {
     private readonly ResolvedCredentials _credentials;
+    private readonly SemaphoreSlim _detectLock = new(1, 1);
     private int _protocol;
 
     private SwanLabApi(SwanLabConnection connection, ResolvedCredentials credentials, SwanLabSession session)
@@ -48,8 +49,8 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
     public CredentialSource CredentialSource => _credentials.Source;
 
     /// <summary>
-    /// The metric protocol this server speaks, learnt from the first metric read (<see cref="SwanLabProtocol.Unknown"/>
-    /// until then, or call <see cref="DetectProtocolAsync"/>).
+    /// The metric protocol this server speaks, learnt by one probe before the first metric read
+    /// (<see cref="SwanLabProtocol.Unknown"/> until then; <see cref="DetectProtocolAsync"/> probes on demand).
     /// </summary>
     public SwanLabProtocol Protocol => (SwanLabProtocol)Volatile.Read(ref _protocol);
 
@@ -254,6 +255,22 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
     {
         if (Protocol != SwanLabProtocol.Unknown)
             return Protocol;
+        await _detectLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (Protocol != SwanLabProtocol.Unknown)
+                return Protocol;
+            await ProbeProtocolAsync(ct).ConfigureAwait(false);
+            return Protocol;
+        }
+        finally
+        {
+            _detectLock.Release();
+        }
+    }
+
+    private async Task ProbeProtocolAsync(CancellationToken ct)
+    {
         try
         {
             await Connection.PostJsonAsync(Endpoints.HouseKeys(SeriesKind.Scalar),
@@ -269,7 +286,6 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
             // The endpoint exists but disliked the empty probe: still a House server.
             NoteProtocol(SwanLabProtocol.House);
         }
-        return Protocol;
     }
 
     internal void NoteProtocol(SwanLabProtocol protocol) =>
@@ -305,12 +321,16 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => Connection.Dispose();
+    public void Dispose()
+    {
+        Connection.Dispose();
+        _detectLock.Dispose();
+    }
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
-        Connection.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 

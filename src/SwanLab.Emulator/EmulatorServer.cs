@@ -95,6 +95,40 @@ public sealed class EmulatorServer : IAsyncDisposable
         FileEndpoints.Map(app, b);
         app.MapGet("/__emulator/stats", (RequestDelegate)(ctx => Json.Write(ctx, w =>
             JsonSerializer.Serialize(w, b.Stats.Snapshot(), StatsJson.Default.EmulatorStatsSnapshot))));
+
+        // Switch faults of a command-line instance at runtime: any subset of the knobs, e.g. {"failRate": 0.1, "rateLimit": 50}.
+        app.MapPost("/__emulator/faults", (RequestDelegate)(async ctx =>
+        {
+            if (await Json.ReadBody(ctx) is not System.Text.Json.Nodes.JsonObject body)
+            {
+                await Json.BadRequest(ctx, "JSON object expected");
+                return;
+            }
+
+            var f = b.Faults;
+            double? Num(string name) => body[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<double>(out var d) ? d : null;
+            if (Num("latencyMs") is { } latency) { f.LatencyMs = (int)latency; }
+            if (Num("jitterMs") is { } jitter) { f.JitterMs = (int)jitter; }
+            if (Num("rateLimit") is { } rate) { f.RateLimit = rate; }
+            if (Num("failRate") is { } fail) { f.FailRate = fail; }
+            if (Num("resetRate") is { } reset) { f.ResetRate = reset; }
+            if (Num("truncateRate") is { } truncate) { f.TruncateRate = truncate; }
+            if (Num("slowRate") is { } slow) { f.SlowRate = slow; }
+            if (Num("slowMs") is { } slowMs) { f.SlowDelay = TimeSpan.FromMilliseconds(slowMs); }
+            await Json.Write(ctx, w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("latencyMs", f.LatencyMs);
+                w.WriteNumber("jitterMs", f.JitterMs);
+                w.WriteNumber("rateLimit", f.RateLimit);
+                w.WriteNumber("failRate", f.FailRate);
+                w.WriteNumber("resetRate", f.ResetRate);
+                w.WriteNumber("truncateRate", f.TruncateRate);
+                w.WriteNumber("slowRate", f.SlowRate);
+                w.WriteNumber("slowMs", f.SlowDelay.TotalMilliseconds);
+                w.WriteEndObject();
+            });
+        }));
     }
 
     /// <summary>A handler bug becomes a 500 whose message names it, instead of an empty 500.</summary>

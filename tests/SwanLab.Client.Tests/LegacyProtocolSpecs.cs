@@ -35,11 +35,11 @@ public sealed class LegacyProtocolSpecs
         Assert.Equal([0L, 1, 2], points.Select(p => p.Step));
         Assert.True(double.IsNaN(points[1].Value));
         Assert.Equal(1751825822000, points[2].TimestampMs);
-        Assert.Equal(1, stub.Hits("POST /api/house/metrics/scalar/export"));
-        var before = stub.Hits("POST /api/house/metrics/scalar/export");
+        Assert.Equal(1, stub.Hits("POST /api/house/metrics/scalar/keys"));
         var table = await run.MetricsAsync(["loss"]);
         Assert.Equal("step,loss\n0,0.5\n1,NaN\n2,0.25\n", table.ToCsv());
-        Assert.Equal(before, stub.Hits("POST /api/house/metrics/scalar/export"));
+        Assert.Equal(1, stub.Hits("POST /api/house/metrics/scalar/keys"));
+        Assert.Equal(0, stub.Hits("POST /api/house/metrics/scalar/export"));
         Assert.Equal(SwanLabProtocol.Legacy, await api.DetectProtocolAsync());
     }
 
@@ -68,5 +68,20 @@ public sealed class LegacyProtocolSpecs
         Assert.Contains("0.7.8", ex.Message);
         await Assert.ThrowsAsync<SwanLabNotSupportedException>(() => run.SampledMetricAsync("loss"));
         await Assert.ThrowsAsync<SwanLabNotSupportedException>(async () => { await foreach (var _ in run.LogsAsync()) { } });
+    }
+
+    [Fact]
+    public async Task Should_not_switch_protocol_because_one_run_is_missing_on_a_house_server()
+    {
+        var stub = new StubHandler()
+            .On("GET /api/project/alice/demo/runs/r1", (_, _) => StubHandler.Json(
+                """{"cuid":"r1","name":"gone","createdAt":"2024-08-01T00:00:00.000Z","project_id":"p1"}"""))
+            .On("POST /api/house/metrics/scalar/keys", (_, _) => StubHandler.Json("""{"keys":[],"hasMore":false,"nextCursor":""}"""))
+            .On("POST /api/house/metrics/scalar/export", (_, _) => StubHandler.Status(HttpStatusCode.NotFound, """{"code":"NOT_FOUND","message":"experiment"}"""));
+        await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(stub));
+        var run = await api.RunAsync("alice/demo/r1");
+        await Assert.ThrowsAsync<SwanLabNotFoundException>(async () => { await foreach (var _ in run.StreamMetricAsync("loss")) { } });
+        Assert.Equal(SwanLabProtocol.House, api.Protocol);
+        Assert.Equal(0, stub.Hits("GET /api/experiment/r1/column/csv"));
     }
 }

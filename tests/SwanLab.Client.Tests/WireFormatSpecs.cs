@@ -62,6 +62,7 @@ public sealed class WireFormatSpecs
         var stub = new StubHandler()
             .On("GET /api/project/alice/demo/runs/r2", (_, _) => StubHandler.Json(
                 """{"cuid":"r2","name":"clone","createdAt":"2024-08-01T00:00:00Z","rootExpId":"r1","rootProId":"p0","project_id":"p1"}"""))
+            .On("POST /api/house/metrics/scalar/keys", (_, _) => StubHandler.Json("""{"keys":[],"hasMore":false}"""))
             .On("POST /api/house/metrics/scalar/value", (_, _) => StubHandler.Json("[]"));
         await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(stub));
         var run = await api.RunAsync("alice/demo/r2");

@@ -121,4 +121,30 @@ public sealed class FaultSpecs
         using var ok = await client.Login(server.ApiKey);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
     }
+
+    [Fact]
+    public async Task Should_switch_faults_over_http_for_command_line_instances()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var client = new TestClient(server);
+        using (var on = await client.Http.PostAsync("/__emulator/faults", TestClient.Content(new JsonObject { ["failRate"] = 1 })))
+        {
+            Assert.Equal(HttpStatusCode.OK, on.StatusCode);
+            Assert.Equal(1, JsonNode.Parse(await on.Content.ReadAsStringAsync())!["failRate"]!.GetValue<double>());
+        }
+
+        Assert.Equal(1, server.Faults.FailRate);
+        using (var failed = await client.Login(server.ApiKey))
+        {
+            Assert.True((int)failed.StatusCode >= 500);
+        }
+
+        using (var off = await client.Http.PostAsync("/__emulator/faults", TestClient.Content(new JsonObject { ["failRate"] = 0 })))
+        {
+            Assert.Equal(HttpStatusCode.OK, off.StatusCode);
+        }
+
+        using var ok = await client.Login(server.ApiKey);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
 }

@@ -327,20 +327,16 @@ public sealed partial class Run
         [EnumeratorCancellation] CancellationToken ct = default)
     {
         var cursor = "";
-        if (_api.Protocol != SwanLabProtocol.Legacy)
+        if (await _api.DetectProtocolAsync(ct).ConfigureAwait(false) == SwanLabProtocol.House)
         {
-            var first = await TryHouseAsync(token => KeysPageAsync(kind, cursor, token), ct).ConfigureAwait(false);
-            if (first is { } page)
+            while (true)
             {
-                while (true)
-                {
-                    foreach (var key in page.Keys)
-                        yield return new SeriesKey(key, kind, kind == SeriesKind.Scalar && key.StartsWith("__swanlab__", StringComparison.Ordinal) ? "SYSTEM" : "CUSTOM");
-                    if (!page.HasMore || string.IsNullOrEmpty(page.NextCursor) || page.NextCursor == cursor)
-                        yield break;
-                    cursor = page.NextCursor;
-                    page = await KeysPageAsync(kind, cursor, ct).ConfigureAwait(false);
-                }
+                var page = await KeysPageAsync(kind, cursor, ct).ConfigureAwait(false);
+                foreach (var key in page.Keys)
+                    yield return new SeriesKey(key, kind, kind == SeriesKind.Scalar && key.StartsWith("__swanlab__", StringComparison.Ordinal) ? "SYSTEM" : "CUSTOM");
+                if (!page.HasMore || string.IsNullOrEmpty(page.NextCursor) || page.NextCursor == cursor)
+                    yield break;
+                cursor = page.NextCursor;
             }
         }
         await foreach (var column in _api.PagesAsync(page => Endpoints.LegacyColumns(Id, page, 100), $"Columns of run '{Path}'", ct)
@@ -458,7 +454,7 @@ public sealed partial class Run
     {
         var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
         JsonElement perKey;
-        if (_api.Protocol == SwanLabProtocol.Legacy)
+        if (await _api.DetectProtocolAsync(ct).ConfigureAwait(false) == SwanLabProtocol.Legacy)
         {
             var item = new Dictionary<string, object?> { ["experimentId"] = Id, ["projectId"] = projectId };
             if (RootRunId is not null && RootProjectId is not null)
@@ -683,41 +679,19 @@ public sealed partial class Run
         return experiment;
     }
 
-    /// <summary>Runs a /house call; on a 404 from a server whose protocol is not yet known, switches to the 0.7.8 call.</summary>
+    /// <summary>
+    /// Runs the /house call on a 0.9.x server and the 0.7.8 call (or a clear <see cref="SwanLabNotSupportedException"/>)
+    /// on an older one. The protocol is learnt once per client by <see cref="SwanLabApi.DetectProtocolAsync"/> (its /house
+    /// probe answering 404 means 0.7.8), not from any 404: a 404 for one missing run must not switch the whole client.
+    /// </summary>
     private async Task<T> HouseOrLegacyAsync<T>(Func<CancellationToken, Task<T>> house, Func<CancellationToken, Task<T>>? legacy,
         string feature, CancellationToken ct)
     {
-        if (_api.Protocol != SwanLabProtocol.Legacy)
-        {
-            var (ok, value) = await TryHouseCoreAsync(house, ct).ConfigureAwait(false);
-            if (ok)
-                return value!;
-        }
+        if (await _api.DetectProtocolAsync(ct).ConfigureAwait(false) == SwanLabProtocol.House)
+            return await house(ct).ConfigureAwait(false);
         if (legacy is null)
             throw new SwanLabNotSupportedException(
                 $"{feature} needs the SwanLab 0.9 metric API (/house); {_api.Host} speaks the older 0.7.8 protocol.");
         return await legacy(ct).ConfigureAwait(false);
-    }
-
-    private async Task<T?> TryHouseAsync<T>(Func<CancellationToken, Task<T>> house, CancellationToken ct) where T : class
-    {
-        var (ok, value) = await TryHouseCoreAsync(house, ct).ConfigureAwait(false);
-        return ok ? value : null;
-    }
-
-    private async Task<(bool Ok, T? Value)> TryHouseCoreAsync<T>(Func<CancellationToken, Task<T>> house, CancellationToken ct)
-    {
-        try
-        {
-            var value = await house(ct).ConfigureAwait(false);
-            _api.NoteProtocol(SwanLabProtocol.House);
-            return (true, value);
-        }
-        catch (SwanLabNotFoundException ex) when (_api.Protocol != SwanLabProtocol.House &&
-                                                   ex.Endpoint?.Contains("/house/", StringComparison.Ordinal) == true)
-        {
-            _api.NoteProtocol(SwanLabProtocol.Legacy);
-            return (false, default);
-        }
     }
 }

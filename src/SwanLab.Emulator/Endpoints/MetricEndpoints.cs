@@ -133,13 +133,7 @@ internal static class MetricEndpoints
             columns = columns.Where(c => c.Type == type);
         }
 
-        var list = columns.ToArray();
-        if (Json.QueryBool(ctx, "all", false))
-        {
-            ctx.Request.QueryString = new QueryString("?page=1&size=" + Math.Max(1, list.Length).ToString(CultureInfo.InvariantCulture));
-        }
-
-        return Json.Page(ctx, list, (w, c) =>
+        return Json.Page(ctx, columns.ToArray(), (w, c) =>
         {
             w.WriteStartObject();
             w.WriteString("key", c.Key);
@@ -148,7 +142,7 @@ internal static class MetricEndpoints
             w.WriteString("type", c.Type);
             w.WriteNumber("createdAt", c.CreatedAt);
             w.WriteEndObject();
-        }, defaultSize: 10);
+        }, defaultSize: 10, everything: Json.QueryBool(ctx, "all", false));
     }
 
     private static string MediaType(MediaSeries media)
@@ -715,11 +709,13 @@ internal static class MetricEndpoints
                 return Json.BadRequest(ctx, "type must be scalar, media or log");
         }
 
+        // 0.7.8 sends its flagId: a superseded one means another process took the run over (stored anyway, answered 202).
+        var superseded = Json.Str(body["flagId"]) is { } flag && flag != run.FlagId;
         return Json.Write(ctx, w =>
         {
             w.WriteStartObject();
             w.WriteEndObject();
-        });
+        }, superseded ? 202 : 200);
     }
 }
 

@@ -17,7 +17,7 @@ internal sealed class Backend(EmulatorOptions options, EmulatorDataset dataset, 
     public RequestDelegate Authed(Func<HttpContext, EmulatorUser, Task> handler) => ctx =>
         Accounts.Authenticate(ctx) is { } user ? handler(ctx, user) : Json.Unauthorized(ctx);
 
-    /// <summary>Resolves {workspace}/{project} route values; writes 404 and returns null when unknown.</summary>
+    /// <summary>The project named by the {workspace}/{project} route values, or null (callers answer 404).</summary>
     public EmulatorProject? Project(HttpContext ctx)
     {
         var ws = Json.Route(ctx, "workspace");

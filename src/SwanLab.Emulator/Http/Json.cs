@@ -209,10 +209,11 @@ internal static class Json
     public static string Route(HttpContext ctx, string name) => ctx.Request.RouteValues[name]?.ToString() ?? "";
 
     /// <summary>Writes a page of a paginated list: always list, size, pages (&gt;= 1) and total.</summary>
-    public static Task Page<T>(HttpContext ctx, IReadOnlyList<T> all, Action<Utf8JsonWriter, T> writeItem, int defaultSize = 20)
+    /// <remarks><paramref name="everything"/> answers one page holding all items (0.7.8 <c>all=True</c>).</remarks>
+    public static Task Page<T>(HttpContext ctx, IReadOnlyList<T> all, Action<Utf8JsonWriter, T> writeItem, int defaultSize = 20, bool everything = false)
     {
-        var page = Math.Max(1, QueryInt(ctx, "page", 1));
-        var size = QueryInt(ctx, "size", defaultSize);
+        var page = everything ? 1 : Math.Max(1, QueryInt(ctx, "page", 1));
+        var size = everything ? Math.Max(1, all.Count) : QueryInt(ctx, "size", defaultSize);
         if (size <= 0)
         {
             size = defaultSize;
