@@ -170,4 +170,26 @@ public sealed class WriteSpecs
         Assert.Equal("UPLOADED", run.SavedFiles["big.bin"]);
         Assert.Equal("UPLOADED", run.SavedFiles["checkpoints/model.txt"]);
     }
+
+    [Fact]
+    public async Task Should_answer_202_to_uploads_with_a_superseded_flagId()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var client = await TestClient.LoggedIn(server);
+        var body = new JsonObject { ["name"] = "taken-over", ["cuid"] = "abcdefghijklmnopqrstu" };
+        var first = await client.Post("/api/project/alice/mnist-baseline/experiment", body, HttpStatusCode.Created);
+        var second = await client.Post("/api/project/alice/mnist-baseline/experiment", body.DeepClone(), HttpStatusCode.OK);
+        var oldFlag = first!["flagId"]!.GetValue<string>();
+        Assert.NotEqual(oldFlag, second!["flagId"]!.GetValue<string>());
+        JsonObject Upload(string flag) => new()
+        {
+            ["projectId"] = server.Dataset.FindProject("alice", "mnist-baseline")!.Cuid,
+            ["experimentId"] = "abcdefghijklmnopqrstu",
+            ["type"] = "scalar",
+            ["metrics"] = new JsonArray(new JsonObject { ["key"] = "loss", ["index"] = 1, ["data"] = 0.5, ["create_time"] = "2026-02-06T10:38:02+00:00", ["epoch"] = 1 }),
+            ["flagId"] = flag,
+        };
+        await client.Post("/api/house/metrics", Upload(oldFlag), HttpStatusCode.Accepted);
+        await client.Post("/api/house/metrics", Upload(second["flagId"]!.GetValue<string>()), HttpStatusCode.OK);
+    }
 }

@@ -17,7 +17,7 @@ public static class Scenarios
     /// <summary>1 and 2: a 50 req/s server with 50 ms latency; the crawler told the limit, or left to find it.</summary>
     public static async Task<ScenarioResult> RateLimitAsync(BenchContext ctx, bool told)
     {
-        var runs = ctx.Scale(1000, 120);
+        var runs = ctx.Scale(1000, 40);
         await using var server = await StartEmulatorAsync(new EmulatorOptions
         {
             Size = DatasetSize.Large, Runs = runs, KeysPerRun = 4, PointsPerKey = 100,
@@ -41,7 +41,7 @@ public static class Scenarios
     /// <summary>3: the crawler against the loop a user writes with the SDK: one request at a time.</summary>
     public static async Task<ScenarioResult> ObviousLoopAsync(BenchContext ctx)
     {
-        var runs = ctx.Scale(300, 30);
+        var runs = ctx.Scale(300, 20);
         await using var server = await StartEmulatorAsync(new EmulatorOptions
         {
             Size = DatasetSize.Large, Runs = runs, KeysPerRun = 8, PointsPerKey = 200, LatencyMs = LatencyMs,
@@ -72,7 +72,7 @@ public static class Scenarios
     public static async Task<ScenarioResult> LatencyBoundAsync(BenchContext ctx)
     {
         const int concurrency = 16;
-        var runs = ctx.Scale(400, 80);
+        var runs = ctx.Scale(400, 60);
         await using var server = await StartEmulatorAsync(new EmulatorOptions
         {
             Size = DatasetSize.Large, Runs = runs, KeysPerRun = 4, PointsPerKey = 100, LatencyMs = LatencyMs,
@@ -95,7 +95,7 @@ public static class Scenarios
     /// <summary>5: one run with a huge key, to CSV and to JSONL: memory stays bounded, points/s high.</summary>
     public static async Task<IReadOnlyList<ScenarioResult>> BigSeriesAsync(BenchContext ctx)
     {
-        var points = ctx.Scale(10_000_000, 2_000_000);
+        var points = ctx.Scale(10_000_000, 1_000_000);
         await using var server = await StartEmulatorAsync(new EmulatorOptions
         {
             Size = DatasetSize.Large, Runs = 0, KeysPerRun = 0, HugeSeriesPoints = points,
@@ -124,7 +124,7 @@ public static class Scenarios
     /// <summary>6: time per run and peak memory as the account grows.</summary>
     public static async Task<ScenarioResult> GrowthAsync(BenchContext ctx)
     {
-        var sizes = ctx.Quick ? new[] { 50, 200, 500 } : new[] { 100, 1000, 5000 };
+        var sizes = ctx.Quick ? new[] { 30, 100, 300 } : new[] { 100, 1000, 5000 };
         var rows = new List<(int Runs, double PerRunMs, long Rss)>();
         foreach (var runs in sizes)
         {
@@ -152,7 +152,7 @@ public static class Scenarios
     /// <summary>7: kill at 50% and resume; the work redone is the cost.</summary>
     public static async Task<ScenarioResult> ResumeCostAsync(BenchContext ctx)
     {
-        var runs = ctx.Scale(400, 100);
+        var runs = ctx.Scale(400, 60);
         var options = new EmulatorOptions { Size = DatasetSize.Large, Runs = runs, KeysPerRun = 4, PointsPerKey = 500, LatencyMs = 5 };
 
         long uninterrupted;

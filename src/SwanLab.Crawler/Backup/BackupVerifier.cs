@@ -111,12 +111,14 @@ public static class BackupVerifier
         }
 
         var series = 0;
-        foreach (var (file, full) in safe)
-        {
-            if (!file.RelativePath.EndsWith("/" + BackupLayout.MetricsFolderName + "/" + BackupLayout.MetricsIndexFileName, StringComparison.Ordinal)
-                || !File.Exists(full)) continue;
-            series += await CheckSeriesAsync(layout, file.RelativePath, full, problems, ct).ConfigureAwait(false);
-        }
+        var indexes = safe.Where(f => f.File.RelativePath.EndsWith(
+            "/" + BackupLayout.MetricsFolderName + "/" + BackupLayout.MetricsIndexFileName, StringComparison.Ordinal) && File.Exists(f.Full));
+        await Parallel.ForEachAsync(indexes, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            async (index, c) =>
+            {
+                var n = await CheckSeriesAsync(layout, index.File.RelativePath, index.Full, problems, c).ConfigureAwait(false);
+                Interlocked.Add(ref series, n);
+            }).ConfigureAwait(false);
 
         return Report(layout, info, checkedFiles, bytes, series, problems);
     }

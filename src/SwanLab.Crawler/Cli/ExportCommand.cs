@@ -219,7 +219,7 @@ internal static class ExportCommand
             env.Error.WriteLine("What finished is in the checkpoint; run the same command again to resume.");
             return ExitCodes.FinishedWithFailures;
         }
-        catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException)
+        catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException or Backup.BackupInUseException)
         {
             return Problems.Usage(env, secrets.Redact(e.Message), "export");
         }

@@ -84,7 +84,8 @@ public sealed class EmulatorRun
     public string CreatedBy { get; init; } = "alice";
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; set; }
-    public string FlagId { get; init; } = "";
+    /// <summary>The upload session of the process that created or last resumed the run; a resume issues a new one.</summary>
+    public string FlagId { get; set; } = "";
 
     /// <summary>Set for cloned runs: their metric data lives under the root run.</summary>
     public string? RootExpId { get; init; }

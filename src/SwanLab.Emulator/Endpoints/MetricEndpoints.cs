@@ -709,11 +709,13 @@ internal static class MetricEndpoints
                 return Json.BadRequest(ctx, "type must be scalar, media or log");
         }
 
+        // 0.7.8 sends its flagId: a superseded one means another process took the run over (stored anyway, answered 202).
+        var superseded = Json.Str(body["flagId"]) is { } flag && flag != run.FlagId;
         return Json.Write(ctx, w =>
         {
             w.WriteStartObject();
             w.WriteEndObject();
-        });
+        }, superseded ? 202 : 200);
     }
 }
 

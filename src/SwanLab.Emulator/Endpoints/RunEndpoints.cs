@@ -169,6 +169,8 @@ internal static class RunEndpoints
                 else if (existing is not null)
                 {
                     run = existing;
+                    // The resuming process takes the run over; uploads still carrying the old flagId get 202.
+                    run.FlagId = Ids.NewCuid();
                 }
                 else if (b.Dataset.FindRun(requested) is not null)
                 {
@@ -234,7 +236,7 @@ internal static class RunEndpoints
             w.WriteString("slug", run.Slug);
             w.WriteString("name", run.Name);
             w.WriteString("createdAt", Json.Iso(run.CreatedAt));
-            w.WriteString("flagId", run.FlagId.Length > 0 ? run.FlagId : run.Cuid);
+            w.WriteString("flagId", run.FlagId);
             w.WriteStartObject("profile");
             w.WritePropertyName("config");
             run.Config.WriteTo(w);

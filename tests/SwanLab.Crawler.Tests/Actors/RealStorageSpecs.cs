@@ -71,7 +71,7 @@ public sealed class RealStorageSpecs : IDisposable
         source.PointDelay = TimeSpan.FromMilliseconds(1);
         using var cts = new CancellationTokenSource();
         var running = CrawlRunner.RunAsync(settings, source, null, cts.Token);
-        while (source.MaxStreamsInFlight == 0) await Task.Delay(5);
+        while (source.MaxStreamsInFlight == 0 && !running.IsCompleted) await Task.Delay(5);
         await cts.CancelAsync();
         var result = await running;
 
@@ -84,6 +84,33 @@ public sealed class RealStorageSpecs : IDisposable
         var resumed = await CrawlRunner.RunAsync(settings, ScriptedSource.Account(1, 1, 6, series: 2, points: 300), null, CancellationToken.None);
         Assert.True(resumed.Complete);
         Assert.Equal((result.RunsDone, 6 - result.RunsDone), (resumed.RunsSkipped, resumed.RunsDone));
+    }
+
+    [Fact]
+    public async Task Should_resume_after_a_crash_left_temp_files_and_a_torn_checkpoint_line()
+    {
+        var fresh = Settings("fresh");
+        await CrawlRunner.RunAsync(fresh, Account(), null, CancellationToken.None);
+
+        var crashed = Settings("crashed");
+        var partial = Account();
+        partial.Find("ws1/proj1/run0").AlwaysFail = true;
+        await CrawlRunner.RunAsync(crashed with { MaxUnitAttempts = 1 }, partial, null, CancellationToken.None);
+        // What a SIGKILL mid-write leaves: temp files next to real ones, half a checkpoint record, no backup.json.
+        var layout = new BackupLayout(crashed.OutputDirectory);
+        Directory.CreateDirectory(layout.MetricsDirectory("ws1/proj1/run0"));
+        await File.WriteAllTextAsync(Path.Combine(layout.MetricsDirectory("ws1/proj1/run0"), AtomicFile.TempPrefix + "half.csv"), "step,val");
+        await File.WriteAllTextAsync(Path.Combine(layout.RunDirectory("ws0/proj0/run1"), AtomicFile.TempPrefix + "run.json"), "{\"cu");
+        await File.AppendAllTextAsync(layout.CheckpointFile, "{\"runPath\":\"ws0/pr");
+        File.Delete(layout.BackupInfoFile);
+
+        var resumed = await CrawlRunner.RunAsync(crashed, Account(), null, CancellationToken.None);
+
+        Assert.True(resumed.Complete);
+        Assert.Equal((11, 1), (resumed.RunsSkipped, resumed.RunsDone));
+        Assert.Equal(Tree(fresh.OutputDirectory), Tree(crashed.OutputDirectory));
+        Assert.Empty(Directory.EnumerateFiles(crashed.OutputDirectory, AtomicFile.TempPrefix + "*", SearchOption.AllDirectories));
+        Assert.True((await BackupVerifier.VerifyAsync(crashed.OutputDirectory, CancellationToken.None)).Ok);
     }
 
     /// <summary>Relative path -> sha256 of every backup file except backup.json (timestamps) and the private state.</summary>

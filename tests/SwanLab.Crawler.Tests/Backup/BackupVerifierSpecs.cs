@@ -1,4 +1,5 @@
 using SwanLab.Crawler.Backup;
+using Source = SwanLab.Crawler.Source;
 
 namespace SwanLab.Crawler.Tests.Backup;
 
@@ -99,6 +100,37 @@ public class BackupVerifierSpecs : IDisposable
         await File.AppendAllTextAsync(_layout.ManifestFile, "{\"bytes\":1,\"path\":\"../escape\",\"sha256\":\"00\"}\n");
         var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
         Assert.Equal(VerifyProblemKind.UnsafePath, Assert.Single(report.Problems).Kind);
+    }
+
+    [Fact]
+    public async Task Should_verify_series_whose_keys_are_long_unicode_or_hostile()
+    {
+        const string run = "alice/..";
+        string[] keys = [new string('k', 300) + "/loss", "训练/损失 🚀", "..", "Loss", "loss", "con"];
+        var entries = new List<MetricsIndexEntry>();
+        var files = new List<WrittenFile>();
+        foreach (var key in keys)
+        {
+            await using var sink = SeriesSinks.Create(_layout, run + "/r1", key, SeriesFormat.Jsonl);
+            await sink.WriteAsync(new Source.SeriesPoint(3, double.NaN, null), CancellationToken.None);
+            var info = await sink.CompleteAsync(CancellationToken.None);
+            entries.Add(MetricsIndexEntry.From(new Source.SeriesInfo(key, 1, 3), info));
+            files.Add(new WrittenFile(info.RelativePath, info.Bytes, info.Sha256));
+        }
+        files.Add(await new MetricsIndex(SeriesFormat.Jsonl, null, entries).WriteAsync(_layout, run + "/r1", CancellationToken.None));
+        var state = new CheckpointState(new Dictionary<string, CheckpointEntry>
+        {
+            [run + "/r1"] = new(run + "/r1", UnitStatus.Done, "F|", files, null, null, 1),
+        });
+        await ErrorsWriter.WriteAsync(_layout, state, CancellationToken.None);
+        await ManifestWriter.WriteAsync(_layout, state, CancellationToken.None);
+
+        var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
+        Assert.True(report.Ok, string.Join("\n", report.Problems));
+        Assert.Equal(keys.Length, report.SeriesChecked);
+        Assert.Equal(keys.Length, Directory.GetFiles(_layout.MetricsDirectory(run + "/r1"), "*.jsonl").Length);
+        var index = await MetricsIndex.ReadAsync(_layout.MetricsIndexFile(run + "/r1"), CancellationToken.None);
+        Assert.Equal(keys.Order(StringComparer.Ordinal), index.Series.Select(s => s.Key));
     }
 
     [Fact]
