@@ -13,7 +13,9 @@ namespace SwanLab.Client.RateLimiting;
 public sealed class RequestPacer : RateLimiter
 {
     private static readonly TimeSpan AdjustInterval = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromSeconds(1);
+    // One overshoot draws 429s for about one round trip; cutting again within that window would punish it twice,
+    // but waiting much longer lets the excess keep drawing 429s.
+    private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromMilliseconds(300);
 
     private readonly Lock _gate = new();
     private readonly bool _adaptive;
@@ -26,6 +28,9 @@ public sealed class RequestPacer : RateLimiter
     private long _lastAdjustTicks;
     private long? _lastDecreaseTicks;
     private long _grantedSinceAdjust;
+    private long _windowStartTicks;
+    private long _windowGranted;
+    private long _windowThrottled;
     private long _waitingNow;
     private long _totalGranted;
     private long _throttles;
@@ -42,7 +47,7 @@ public sealed class RequestPacer : RateLimiter
         _minRate = minRate;
         _maxRate = maxRate;
         _clock = clock ?? TimeProvider.System;
-        _nextSlotTicks = _lastAdjustTicks = _clock.GetTimestamp();
+        _nextSlotTicks = _lastAdjustTicks = _windowStartTicks = _clock.GetTimestamp();
     }
 
     /// <summary>A pacer that keeps <paramref name="requestsPerSecond"/> for its whole life.</summary>
@@ -64,8 +69,8 @@ public sealed class RequestPacer : RateLimiter
     public long Throttles => Interlocked.Read(ref _throttles);
 
     /// <summary>
-    /// Tells the pacer the server answered 429. Adaptive mode lowers the rate (at most once a second, since one
-    /// overshoot produces a burst of 429s); both modes hold every request back until <paramref name="retryAfter"/>.
+    /// Tells the pacer the server answered 429. Adaptive mode lowers the rate (at most once per 300 ms, since one
+    /// overshoot produces a burst of 429s); fixed mode holds every request back until <paramref name="retryAfter"/>.
     /// </summary>
     public void ReportThrottled(TimeSpan? retryAfter = null)
     {
@@ -73,18 +78,33 @@ public sealed class RequestPacer : RateLimiter
         lock (_gate)
         {
             var now = _clock.GetTimestamp();
-            if (retryAfter is { } pause && pause > TimeSpan.Zero)
+            if (!_adaptive)
             {
-                _nextSlotTicks = Math.Max(_nextSlotTicks, now + ToTicks(pause));
+                // Someone else is spending the budget we were given: honour the server's pause for everyone.
+                if (retryAfter is { } pause && pause > TimeSpan.Zero)
+                {
+                    _nextSlotTicks = Math.Max(_nextSlotTicks, now + ToTicks(pause));
+                }
+
+                return;
             }
 
-            if (!_adaptive || (_lastDecreaseTicks is { } last && Elapsed(last, now) < DecreaseCooldown))
+            // Adaptive: the rate cut is the answer. The throttled request itself waits Retry-After in the client's
+            // retry; pausing every other request as well would throw away a second of budget per 429.
+            _windowThrottled++;
+            if (_lastDecreaseTicks is { } last && Elapsed(last, now) < DecreaseCooldown)
             {
                 return;
             }
 
-            _ceiling = _ceiling is { } c ? Math.Min(c, _rate) * 0.5 + _rate * 0.5 : _rate;
-            _rate = Math.Max(_minRate, _rate * 0.8);
+            // What the server accepted lately (granted minus throttled) estimates its limit directly, so one cut
+            // lands near it instead of sawing down to it over many rounds of 429s.
+            var window = Elapsed(_windowStartTicks, now);
+            var accepted = window >= AdjustInterval && _windowGranted > _windowThrottled
+                ? (_windowGranted - _windowThrottled) / window.TotalSeconds
+                : double.PositiveInfinity;
+            _ceiling = Math.Min(_rate, accepted);
+            _rate = Math.Max(_minRate, Math.Min(_rate * 0.8, _ceiling.Value * 0.9));
             _lastDecreaseTicks = _lastAdjustTicks = now;
             _grantedSinceAdjust = 0;
         }
@@ -167,6 +187,14 @@ public sealed class RequestPacer : RateLimiter
         var start = Math.Max(now, _nextSlotTicks);
         _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
         _grantedSinceAdjust += permitCount;
+        if (Elapsed(_windowStartTicks, now) > TimeSpan.FromSeconds(1))
+        {
+            _windowStartTicks = now;
+            _windowGranted = 0;
+            _windowThrottled = 0;
+        }
+
+        _windowGranted += permitCount;
         Interlocked.Add(ref _totalGranted, permitCount);
         return start;
     }
