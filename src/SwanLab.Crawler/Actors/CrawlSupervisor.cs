@@ -204,6 +204,7 @@ public sealed class CrawlSupervisor : UnitActor
                 break;
             case RunOutcome.Skipped:
                 _skipped++;
+                _points += resolved.Points;
                 AddFiles(resolved.Entry.Files);
                 break;
             case RunOutcome.Failed:

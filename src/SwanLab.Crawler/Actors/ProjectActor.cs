@@ -31,7 +31,9 @@ public static class ProjectProtocol
 /// </summary>
 public sealed class ProjectActor : UnitActor
 {
-    private sealed record ProjectListed(WrittenFile ProjectFile, IReadOnlyList<RunSummary> Runs);
+    /// <param name="SkippedPoints">Points already in the backup for each run that resume may skip.</param>
+    private sealed record ProjectListed(WrittenFile ProjectFile, IReadOnlyList<RunSummary> Runs,
+        IReadOnlyDictionary<string, long> SkippedPoints);
     private sealed record RetryRun(string RunPath);
     private sealed record RetryListing
     {
@@ -80,6 +82,7 @@ public sealed class ProjectActor : UnitActor
         var writer = _context.Writer;
         var filter = _context.Settings.Filter;
         var scope = _scope;
+        var checkpoint = _checkpoint;
         PipeWork(async ct =>
         {
             var project = scope.Known ?? await source.ProjectAsync(scope.Path, ct);
@@ -99,7 +102,15 @@ public sealed class ProjectActor : UnitActor
                 }
             }
             await writer.RecordDiscoveryAsync(runs.Select(r => r.Path).ToList(), ct);
-            return new ProjectListed(file, runs);
+            // A skipped run still counts its points (backup.json must not depend on how many sessions it took);
+            // one whose index cannot be read is not trusted and is exported again.
+            var skippedPoints = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var run in runs)
+            {
+                if (ResumeRule.IsUnchanged(checkpoint, run, out _) && await writer.CountPointsAsync(run.Path, ct) is { } points)
+                    skippedPoints[run.Path] = points;
+            }
+            return new ProjectListed(file, runs, skippedPoints);
         });
     }
 
@@ -126,9 +137,9 @@ public sealed class ProjectActor : UnitActor
 
         foreach (var run in _runs.Values)
         {
-            if (ResumeRule.IsUnchanged(_checkpoint, run, out var entry))
+            if (ResumeRule.IsUnchanged(_checkpoint, run, out var entry) && listed.SkippedPoints.TryGetValue(run.Path, out var points))
             {
-                _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Skipped, entry, 0));
+                _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Skipped, entry, points));
                 _context.Progress.Tell(new CrawlEvent.RunSkipped(run.Path));
                 continue;
             }

@@ -45,6 +45,19 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         return null;
     }
 
+    public async Task<long?> CountPointsAsync(string runPath, CancellationToken ct)
+    {
+        try
+        {
+            var index = await MetricsIndex.ReadAsync(layout.MetricsIndexFile(runPath), ct);
+            return index.Series.Sum(s => s.Points);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     public Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct) =>
         new DiscoveryLog(layout).RecordAsync(runPaths, ct);
 

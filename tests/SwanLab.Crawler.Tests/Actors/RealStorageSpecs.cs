@@ -59,8 +59,12 @@ public sealed class RealStorageSpecs : IDisposable
         Assert.Equal(1, first.RunsFailed);
         var second = await CrawlRunner.RunAsync(resumed, Account(), null, CancellationToken.None);
         Assert.Equal((11, 1), (second.RunsSkipped, second.RunsDone));
+        Assert.Equal(12 * 3 * 7, second.Points); // skipped runs' points count too
 
         Assert.Equal(Tree(fresh.OutputDirectory), Tree(resumed.OutputDirectory));
+        var freshInfo = await BackupInfo.ReadAsync(new BackupLayout(fresh.OutputDirectory), CancellationToken.None);
+        var resumedInfo = await BackupInfo.ReadAsync(new BackupLayout(resumed.OutputDirectory), CancellationToken.None);
+        Assert.Equal(freshInfo!.Counts, resumedInfo!.Counts);
     }
 
     [Fact]

@@ -61,6 +61,14 @@ public sealed class TestBackupWriter(string root, ConcurrencyTracker? runs = nul
 
     public ConcurrentQueue<string> Discovered { get; } = new();
 
+    public async Task<long?> CountPointsAsync(string runPath, CancellationToken ct)
+    {
+        var path = Path.Combine(Root, RunDir(runPath), "metrics", "index.json");
+        if (!File.Exists(path)) return null;
+        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(path, ct));
+        return doc.RootElement.EnumerateArray().Sum(e => e.GetProperty("Points").GetInt64());
+    }
+
     public Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct)
     {
         foreach (var path in runPaths) Discovered.Enqueue(path);
