@@ -63,7 +63,8 @@ public sealed class CrawlSupervisor : UnitActor
         public static DrainTimeout Instance { get; } = new();
     }
 
-    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(30);
+    // Work that ignores cancellation longer than this is abandoned; its temp files are swept by the next export.
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
 
     private readonly CrawlSettings _settings;
     private readonly ICrawlSource _source;

@@ -26,7 +26,7 @@ public sealed class CrawlAbortedException(string path, string kind, string messa
 public static class CrawlRunner
 {
     /// <summary>How long a cancelled crawl may take to drain before the edge stops waiting for it.</summary>
-    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(45);
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan EdgeAskTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -97,7 +97,15 @@ public static class CrawlRunner
         {
             await DeliverRemainingProgressAsync(progress, events);
             events?.TryComplete();
-            await host.StopAsync(CancellationToken.None);
+            // Everything worth keeping is durable by now; do not let a slow actor-system shutdown hold up the exit.
+            using var stopping = new CancellationTokenSource(EdgeAskTimeout);
+            try
+            {
+                await host.StopAsync(stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 

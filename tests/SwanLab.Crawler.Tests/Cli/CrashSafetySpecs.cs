@@ -29,7 +29,7 @@ public sealed class CrashSafetySpecs(Xunit.Abstractions.ITestOutputHelper log) :
         catch (IOException) { }
     }
 
-    [Fact(Skip = "backup.json counts.points after a resume counts only the last session (NOTES-crawler.md 11:38, crawler-actors)")]
+    [Fact]
     public async Task Should_resume_after_repeated_SIGKILLs_into_a_byte_identical_backup_without_refetching_finished_runs()
     {
         var reference = Path.Combine(work, "reference");
