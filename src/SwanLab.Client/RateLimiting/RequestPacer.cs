@@ -103,7 +103,9 @@ public sealed class RequestPacer : RateLimiter
             var accepted = window >= AdjustInterval && _windowGranted > _windowThrottled
                 ? (_windowGranted - _windowThrottled) / window.TotalSeconds
                 : double.PositiveInfinity;
-            _ceiling = Math.Min(_rate, accepted);
+            // Bounded below: early in a window the 429s still answer requests granted in the previous one, which
+            // would make the estimate (and the rate) collapse.
+            _ceiling = Math.Clamp(accepted, _rate * 0.7, _rate);
             _rate = Math.Max(_minRate, Math.Min(_rate * 0.8, _ceiling.Value * 0.9));
             _lastDecreaseTicks = _lastAdjustTicks = now;
             _grantedSinceAdjust = 0;
