@@ -42,6 +42,12 @@ public sealed class EmulatorOptions
     /// <summary>Self-hosted mode: <c>/self_hosted/*</c> enabled, root user, presigned URLs path-only.</summary>
     public bool SelfHosted { get; set; }
 
+    /// <summary>
+    /// A server from before the House metric service (what SDK 0.7.8's read API was written against): every
+    /// <c>/api/house/*</c> endpoint answers 404 Not Found, so clients must use <c>/experiment/{cuid}/column/csv</c>.
+    /// </summary>
+    public bool Legacy { get; set; }
+
     public int LatencyMs { get; set; }
     public int JitterMs { get; set; }
 

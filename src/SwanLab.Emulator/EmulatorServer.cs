@@ -74,6 +74,11 @@ public sealed class EmulatorServer : IAsyncDisposable
         var dataset = await generation.ConfigureAwait(false);
         var backend = new Backend(options, dataset, new EmulatorFaults(options), new EmulatorStats());
         app.Use(ErrorBarrier);
+        if (options.Legacy)
+        {
+            app.Use(LegacyMiddleware(backend));
+        }
+
         app.UseRouting();
         app.Use(FaultMiddleware(backend));
         MapAll(app, backend);
@@ -85,6 +90,20 @@ public sealed class EmulatorServer : IAsyncDisposable
         backend.Store.BaseUrl = baseUrl;
         return new EmulatorServer(app, baseUrl, backend);
     }
+
+    /// <summary>Answers every House read as an older server without that service does: 404 Not Found.</summary>
+    private static Func<HttpContext, RequestDelegate, Task> LegacyMiddleware(Backend b) => (ctx, next) =>
+    {
+        if (!ctx.Request.Path.StartsWithSegments("/api/house", StringComparison.Ordinal))
+        {
+            return next(ctx);
+        }
+
+        b.Stats.CountRequest(ctx.Request.Method + " /api/house (legacy 404)");
+        ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+        ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>()!.ReasonPhrase = "Not Found";
+        return Task.CompletedTask;
+    };
 
     private static void MapAll(WebApplication app, Backend b)
     {

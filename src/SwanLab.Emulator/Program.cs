@@ -17,6 +17,7 @@ try
             case "--size": options.Size = Enum.Parse<DatasetSize>(Value(), ignoreCase: true); break;
             case "--api-key": options.ApiKey = Value(); break;
             case "--self-hosted": options.SelfHosted = true; break;
+            case "--legacy": options.Legacy = true; break;
             case "--runs": options.Runs = Int(); break;
             case "--keys": options.KeysPerRun = Int(); break;
             case "--points": options.PointsPerKey = Int(); break;
@@ -32,7 +33,7 @@ try
             case "--presign-expiry-s": options.PresignExpiry = TimeSpan.FromSeconds(Int()); break;
             case "-h" or "--help":
                 Console.WriteLine("""
-                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large] [--api-key KEY21] [--self-hosted]
+                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large] [--api-key KEY21] [--self-hosted] [--legacy]
                                             [--runs N --keys N --points N] [--huge-points N]
                                             [--latency-ms N --jitter-ms N --rate-limit N --fail-rate p --reset-rate p
                                              --truncate-rate p --slow-rate p --slow-ms N] [--presign-expiry-s N]
