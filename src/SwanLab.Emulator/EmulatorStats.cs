@@ -56,4 +56,11 @@ public sealed record EmulatorStatsSnapshot(
     long InjectedResets,
     long InjectedTruncations,
     long InjectedSlow,
-    double UptimeSeconds);
+    double UptimeSeconds)
+{
+    /// <summary>
+    /// Requests to the API (<c>/api/...</c>), 429s included. Presigned downloads go to the object store, which a
+    /// SwanLab server's rate limit does not cover, so rates against that limit must count only these.
+    /// </summary>
+    public long ApiRequests => RequestsByEndpoint.Where(e => e.Key.Contains(" /api/", StringComparison.Ordinal)).Sum(e => e.Value);
+}

@@ -22,26 +22,19 @@ public sealed class RequestWindow : IAsyncDisposable
     {
         _server = server;
         _before = server.Stats.Snapshot();
-        _lastSeen = ApiRequests(_before);
+        _lastSeen = _before.ApiRequests;
         _sampler = SampleAsync();
     }
 
-    /// <summary>API requests (incl. 429s) seen since this window opened.</summary>
-    public long Requests => ApiRequests(_server.Stats.Snapshot()) - ApiRequests(_before);
-
-    /// <summary>
-    /// Requests to the API only: presigned downloads go to the (emulated) object store, which the server's rate limit
-    /// does not cover, so counting them would overstate the rate achieved against the limit.
-    /// </summary>
-    private static long ApiRequests(EmulatorStatsSnapshot stats) =>
-        stats.RequestsByEndpoint.Where(e => e.Key.Contains(" /api/", StringComparison.Ordinal)).Sum(e => e.Value);
+    /// <summary>API requests (incl. 429s) seen since this window opened; downloads are outside the server's limit.</summary>
+    public long Requests => _server.Stats.Snapshot().ApiRequests - _before.ApiRequests;
 
     public async Task<WindowFigures> CloseAsync()
     {
         await _stop.CancelAsync();
         await _sampler;
         var after = _server.Stats.Snapshot();
-        var requests = ApiRequests(after) - ApiRequests(_before);
+        var requests = after.ApiRequests - _before.ApiRequests;
         var throttled = after.RateLimited - _before.RateLimited;
         var span = _first is { } first ? _last - first : TimeSpan.Zero;
         return new WindowFigures(requests, throttled, span);
@@ -53,7 +46,7 @@ public sealed class RequestWindow : IAsyncDisposable
         {
             while (!_stop.IsCancellationRequested)
             {
-                var now = ApiRequests(_server.Stats.Snapshot());
+                var now = _server.Stats.Snapshot().ApiRequests;
                 if (now != _lastSeen)
                 {
                     _first ??= _clock.Elapsed;
