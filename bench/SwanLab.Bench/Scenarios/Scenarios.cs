@@ -105,9 +105,7 @@ public static class Scenarios
         {
             var outDir = ctx.NewOutputDirectory("big-" + format);
             var crawl = (await CrawlerProcess.RunAsync(ExportArgs(server, outDir, "--format", format, "--no-logs", "--no-media"))).EnsureExit();
-            var written = Directory.EnumerateFiles(outDir, "*." + format, SearchOption.AllDirectories)
-                .Where(f => f.Contains($"{Path.DirectorySeparatorChar}metrics{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-                .Sum(f => new FileInfo(f).Length);
+            var written = BytesUnder(outDir, path => path.Contains("/metrics/", StringComparison.Ordinal) && path.EndsWith("." + format, StringComparison.Ordinal));
             var rate = points / crawl.Wall.TotalSeconds;
             results.Add(new ScenarioResult(
                 $"5. big series to {format.ToUpperInvariant()} ({points:N0} points)",
