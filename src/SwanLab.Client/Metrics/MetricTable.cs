@@ -113,11 +113,7 @@ public sealed class MetricTable
     public async Task WriteCsvAsync(TextWriter writer, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var line = new StringBuilder();
-        line.Append(Escape(IndexName));
-        foreach (var name in ColumnNames)
-            line.Append(',').Append(Escape(name));
-        line.Append('\n');
+        var line = HeaderLine();
         for (var r = 0; r < _index.Length; r++)
         {
             AppendRow(line, r);
@@ -142,14 +138,19 @@ public sealed class MetricTable
 
     private void WriteRows(TextWriter writer)
     {
+        var line = HeaderLine();
+        for (var r = 0; r < _index.Length; r++)
+            AppendRow(line, r);
+        writer.Write(line);
+    }
+
+    private StringBuilder HeaderLine()
+    {
         var line = new StringBuilder();
         line.Append(Escape(IndexName));
         foreach (var name in ColumnNames)
             line.Append(',').Append(Escape(name));
-        line.Append('\n');
-        for (var r = 0; r < _index.Length; r++)
-            AppendRow(line, r);
-        writer.Write(line);
+        return line.Append('\n');
     }
 
     private void AppendRow(StringBuilder line, int r)
