@@ -110,21 +110,23 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         return result;
     }
 
-    public async IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, string key, int? sample,
+    public async IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
         [EnumeratorCancellation] CancellationToken ct)
     {
         var client = await ClientRunAsync(run, ct);
         if (sample is { } n)
         {
-            foreach (var point in await SampleAsync(client, key, n, ct)) yield return point;
+            foreach (var point in await SampleAsync(client, series, n, ct)) yield return point;
             yield break;
         }
-        await foreach (var point in Guard(client.StreamMetricAsync(key, ct), ct))
+        // The last step SeriesAsync already read spares the client its own completeness request (one per series).
+        await foreach (var point in Guard(client.StreamMetricAsync(series.Key, series.LastStep, ct), ct))
             yield return new SeriesPoint(point.Step, point.Value, point.TimestampMs);
     }
 
-    private static async Task<IReadOnlyList<SeriesPoint>> SampleAsync(Run run, string key, int sample, CancellationToken ct)
+    private static async Task<IReadOnlyList<SeriesPoint>> SampleAsync(Run run, SeriesInfo series, int sample, CancellationToken ct)
     {
+        var key = series.Key;
         if (sample <= ServerSampleLimit)
         {
             try
@@ -137,7 +139,7 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
             }
         }
         var all = new List<SeriesPoint>();
-        await foreach (var point in Guard(run.StreamMetricAsync(key, ct), ct)) all.Add(new SeriesPoint(point.Step, point.Value, point.TimestampMs));
+        await foreach (var point in Guard(run.StreamMetricAsync(key, series.LastStep, ct), ct)) all.Add(new SeriesPoint(point.Step, point.Value, point.TimestampMs));
         return Lttb.Downsample(all, sample);
     }
 
