@@ -80,13 +80,20 @@ public sealed class SeriesFetchActor : UnitActor
             {
                 var buffer = ArrayPool<SeriesPoint>.Shared.Rent(chunkPoints);
                 var filled = 0;
-                await foreach (var point in source.StreamSeriesAsync(run, series, settings.Sample, ct))
+                await foreach (var batch in source.StreamSeriesAsync(run, series, settings.Sample, ct))
                 {
-                    buffer[filled++] = point;
-                    if (filled < chunkPoints) continue;
-                    await chunks.Writer.WriteAsync(new PointChunk(buffer, filled), ct);
-                    buffer = ArrayPool<SeriesPoint>.Shared.Rent(chunkPoints);
-                    filled = 0;
+                    // The source reuses its batch, so its points are copied into chunks the writer loop owns.
+                    for (var taken = 0; taken < batch.Length;)
+                    {
+                        var count = Math.Min(chunkPoints - filled, batch.Length - taken);
+                        batch.Span.Slice(taken, count).CopyTo(buffer.AsSpan(filled));
+                        taken += count;
+                        filled += count;
+                        if (filled < chunkPoints) continue;
+                        await chunks.Writer.WriteAsync(new PointChunk(buffer, filled), ct);
+                        buffer = ArrayPool<SeriesPoint>.Shared.Rent(chunkPoints);
+                        filled = 0;
+                    }
                 }
                 if (filled > 0) await chunks.Writer.WriteAsync(new PointChunk(buffer, filled), ct);
                 else ArrayPool<SeriesPoint>.Shared.Return(buffer);

@@ -110,18 +110,27 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         return result;
     }
 
-    public async IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
+    public async IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
         [EnumeratorCancellation] CancellationToken ct)
     {
         var client = await ClientRunAsync(run, ct);
         if (sample is { } n)
         {
-            foreach (var point in await SampleAsync(client, series, n, ct)) yield return point;
+            yield return (await SampleAsync(client, series, n, ct)).ToArray();
             yield break;
         }
+        var converted = Array.Empty<SeriesPoint>();
         // The last step SeriesAsync already read spares the client its own completeness request (one per series).
-        await foreach (var point in Guard(client.StreamMetricAsync(series.Key, series.LastStep, ct), ct))
-            yield return new SeriesPoint(point.Step, point.Value, point.TimestampMs);
+        await foreach (var batch in Guard(client.StreamMetricBatchesAsync(series.Key, series.LastStep, ct), ct))
+        {
+            if (converted.Length < batch.Count) converted = new SeriesPoint[Math.Max(batch.Count, 1024)];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var point = batch[i];
+                converted[i] = new SeriesPoint(point.Step, point.Value, point.TimestampMs);
+            }
+            yield return converted.AsMemory(0, batch.Count);
+        }
     }
 
     private static async Task<IReadOnlyList<SeriesPoint>> SampleAsync(Run run, SeriesInfo series, int sample, CancellationToken ct)

@@ -144,7 +144,7 @@ public sealed class ScriptedSource : ICrawlSource
         Task.FromResult<IReadOnlyList<SeriesInfo>>(Find(run.Path).Series
             .Select(s => new SeriesInfo(s.Key, s.Value.Count, s.Value.Count == 0 ? null : s.Value[^1].Step)).ToList());
 
-    public async IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
+    public async IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
         [EnumeratorCancellation] CancellationToken ct)
     {
         _streamCalls.AddOrUpdate(run.Path, 1, (_, n) => n + 1);
@@ -168,7 +168,7 @@ public sealed class ScriptedSource : ICrawlSource
             {
                 if (PointDelay > TimeSpan.Zero) await Task.Delay(PointDelay, ct);
                 else await Task.Yield();
-                yield return points[i];
+                yield return new[] { points[i] };
             }
         }
         finally
