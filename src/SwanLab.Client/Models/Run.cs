@@ -117,16 +117,12 @@ public sealed partial class Run
         }
     }
 
-    /// <summary>The project's cuid (from the run object, else one <c>GET /project/{ws}/{p}</c>, cached).</summary>
-    public async Task<string> ProjectIdAsync(CancellationToken ct = default)
-    {
-        if (_projectCuid is { } cached)
-            return cached;
-        var project = await _api.ProjectAsync(ProjectPath, ct).ConfigureAwait(false);
-        if (project.Cuid.Length == 0)
-            throw new SwanLabProtocolException($"Project '{ProjectPath}' has no cuid.", "GET /api/" + Endpoints.Project(_workspace, _project));
-        return _projectCuid = project.Cuid;
-    }
+    /// <summary>
+    /// The project's cuid: from the run object, else one <c>GET /project/{ws}/{p}</c> per project for the whole
+    /// <see cref="SwanLabApi"/> (remembered there, so a thousand runs of one project cost one request).
+    /// </summary>
+    public async Task<string> ProjectIdAsync(CancellationToken ct = default) =>
+        _projectCuid ??= await _api.ProjectCuidAsync(ProjectPath, ct).ConfigureAwait(false);
 
     // ----------------------------------------------------------------- table (SDK 0.7.8 run.metrics)
 
@@ -429,6 +425,38 @@ public sealed partial class Run
             }
             return (IReadOnlyList<MetricPoint>)points;
         }, null, "Server-side sampled metrics", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The latest step of each of <paramref name="keys"/> (0.9.x servers: <c>/house/metrics/scalar/value</c>
+    /// <c>latest.index</c>), one request per 20 keys where <see cref="MetricStatsAsync"/> needs two; keys the server
+    /// does not know are absent. For checking that a download is complete without fetching the full statistics.
+    /// </summary>
+    /// <exception cref="SwanLabNotSupportedException">The server has no metric value statistics (pre-0.9 servers).</exception>
+    public async Task<IReadOnlyDictionary<string, long?>> LastStepsAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var result = new Dictionary<string, long?>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(MaxKeysPerHouseQuery))
+        {
+            await HouseOrLegacyAsync(async token =>
+            {
+                var projectId = await ProjectIdAsync(token).ConfigureAwait(false);
+                var json = await Connection.PostJsonAsync(Endpoints.HouseScalarValue, new Dictionary<string, object?>
+                {
+                    ["projectId"] = projectId, ["xType"] = "step", ["range"] = new[] { 0, 0 },
+                    ["columns"] = chunk.Select(k => ColumnRef(k)).ToArray(), ["num"] = MaxSampledPoints,
+                }, token, $"Last steps of the metrics of run '{Path}'").ConfigureAwait(false);
+                foreach (var entry in json.Items())
+                {
+                    var key = entry.Str("key");
+                    if (chunk.Contains(key, StringComparer.Ordinal) && !result.ContainsKey(key))
+                        result[key] = JsonRead.AsLong(entry.Prop("latest").Prop("index"));
+                }
+                return true;
+            }, null, "Metric value statistics", ct).ConfigureAwait(false);
+        }
+        return result;
     }
 
     /// <summary>
