@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using SwanLab.Client.Auth;
@@ -21,6 +22,9 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
 {
     private readonly ResolvedCredentials _credentials;
     private readonly SemaphoreSlim _detectLock = new(1, 1);
+    // Project cuids by "workspace/project": metric queries need the cuid, run objects usually lack it, and a crawl
+    // asks for it once per run; a project's cuid never changes, and an account has few projects.
+    private readonly ConcurrentDictionary<string, string> _projectCuids = new(StringComparer.Ordinal);
     private int _protocol;
 
     private SwanLabApi(SwanLabConnection connection, ResolvedCredentials credentials, SwanLabSession session)
@@ -138,6 +142,17 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
         var json = await Connection.GetJsonAsync(endpoint, ct, $"Project '{path}'").ConfigureAwait(false);
         RequireObject(json, endpoint);
         return new Project(this, json, parts[0]);
+    }
+
+    /// <summary>The cuid of project <c>"workspace/project"</c>, fetched once per project and remembered.</summary>
+    internal async ValueTask<string> ProjectCuidAsync(string path, CancellationToken ct)
+    {
+        if (_projectCuids.TryGetValue(path, out var cached))
+            return cached;
+        var project = await ProjectAsync(path, ct).ConfigureAwait(false);
+        if (project.Cuid.Length == 0)
+            throw new SwanLabProtocolException($"Project '{path}' has no cuid.", "GET /api/" + Endpoints.Project(project.Workspace, project.Name));
+        return _projectCuids[path] = project.Cuid;
     }
 
     // ----------------------------------------------------------------- runs

@@ -70,6 +70,33 @@ public sealed class EmulatorFaultSpecs
     }
 
     [Fact]
+    public async Task Should_stream_batches_that_add_up_to_the_whole_series_through_truncations_and_resets()
+    {
+        var (server, api, run, truth) = await StartAsync(new EmulatorOptions { Seed = 15, PointsPerKey = 20_000 });
+        await using var _ = server;
+        await using var __ = api;
+        server.Faults.TruncateRate = 0.4;
+        server.Faults.ResetRate = 0.2;
+        var expected = truth.FindScalar("train/loss")!.Points().Select(p => (p.Step, p.Value)).ToList();
+        // Stream until the faults have really hit a download (they are random), at least three times.
+        for (var i = 0; i < 3 || server.Stats.Snapshot().InjectedTruncations == 0; i++)
+        {
+            Assert.True(i < 60, "no truncation was injected in 60 downloads at a 40% rate");
+            var streamed = new List<(long, double)>();
+            var batches = 0;
+            // The batch is reused between iterations, so each one is copied out before asking for the next.
+            await foreach (var batch in run.StreamMetricBatchesAsync("train/loss", expectedLastStep: expected[^1].Step))
+            {
+                Assert.NotEmpty(batch);
+                streamed.AddRange(batch.Select(p => (p.Step, p.Value)));
+                batches++;
+            }
+            Assert.Equal(expected, streamed);
+            Assert.True(batches > 1, "a 20,000-point series arrives in more than one batch");
+        }
+    }
+
+    [Fact]
     public async Task Should_fail_loudly_rather_than_return_a_partial_series()
     {
         var (server, api, run, _) = await StartAsync(new EmulatorOptions { Seed = 14, PointsPerKey = 500 }, retries: 2);

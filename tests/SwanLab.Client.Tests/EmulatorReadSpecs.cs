@@ -249,6 +249,29 @@ public sealed class EmulatorReadSpecs(EmulatorFixture fixture) : IClassFixture<E
     }
 
     [Fact]
+    public async Task Should_read_last_steps_in_one_request_and_fetch_a_project_cuid_once_per_project()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Seed = 7, Size = DatasetSize.Tiny });
+        await using var api = await EmulatorFixture.Connect(server);
+        var project = server.Dataset.FindProject("alice", "mnist-baseline")!;
+        const string projectGet = "GET /api/project/{workspace}/{project}";
+        const string valueQuery = "POST /api/house/metrics/scalar/value";
+
+        foreach (var truthRun in project.Runs.Take(2))
+        {
+            var run = await api.RunAsync($"alice/mnist-baseline/{truthRun.Cuid}");
+            var queriesBefore = server.Stats.Requests(valueQuery);
+            var last = await run.LastStepsAsync(["train/loss", "val/acc", "does-not-exist"]);
+            Assert.Equal(1, server.Stats.Requests(valueQuery) - queriesBefore);
+            Assert.Equal(truthRun.FindScalar("train/loss")!.LastStep, last["train/loss"]);
+            Assert.Equal(truthRun.FindScalar("val/acc")!.LastStep, last["val/acc"]);
+            Assert.False(last.ContainsKey("does-not-exist"));
+        }
+        // Two runs of one project: the project's cuid was looked up once, not once per run.
+        Assert.Equal(1, server.Stats.Requests(projectGet));
+    }
+
+    [Fact]
     public async Task Should_read_every_log_line_of_a_level()
     {
         await using var api = await fixture.ConnectAsync();

@@ -117,16 +117,12 @@ public sealed partial class Run
         }
     }
 
-    /// <summary>The project's cuid (from the run object, else one <c>GET /project/{ws}/{p}</c>, cached).</summary>
-    public async Task<string> ProjectIdAsync(CancellationToken ct = default)
-    {
-        if (_projectCuid is { } cached)
-            return cached;
-        var project = await _api.ProjectAsync(ProjectPath, ct).ConfigureAwait(false);
-        if (project.Cuid.Length == 0)
-            throw new SwanLabProtocolException($"Project '{ProjectPath}' has no cuid.", "GET /api/" + Endpoints.Project(_workspace, _project));
-        return _projectCuid = project.Cuid;
-    }
+    /// <summary>
+    /// The project's cuid: from the run object, else one <c>GET /project/{ws}/{p}</c> per project for the whole
+    /// <see cref="SwanLabApi"/> (remembered there, so a thousand runs of one project cost one request).
+    /// </summary>
+    public async Task<string> ProjectIdAsync(CancellationToken ct = default) =>
+        _projectCuid ??= await _api.ProjectCuidAsync(ProjectPath, ct).ConfigureAwait(false);
 
     // ----------------------------------------------------------------- table (SDK 0.7.8 run.metrics)
 
@@ -187,6 +183,21 @@ public sealed partial class Run
     public async IAsyncEnumerable<MetricPoint> StreamMetricAsync(string key, long? expectedLastStep,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
+        await foreach (var batch in StreamMetricBatchesAsync(key, expectedLastStep, ct).ConfigureAwait(false))
+        {
+            for (var i = 0; i < batch.Count; i++)
+                yield return batch[i];
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="StreamMetricAsync(string, long?, CancellationToken)"/>, a batch of points at a time (as many as
+    /// one read of the download parsed), for callers that move millions of points and cannot afford an await per point.
+    /// The batch is reused: it is valid only until the next one is requested, so copy what you keep.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<MetricPoint>> StreamMetricBatchesAsync(string key, long? expectedLastStep,
+        [EnumeratorCancellation] CancellationToken ct = default)
+    {
         ArgumentException.ThrowIfNullOrEmpty(key);
         var options = Connection.Options;
         long yielded = 0;
@@ -195,6 +206,9 @@ public sealed partial class Run
         var refusals = 0;
         var expectedKnown = expectedLastStep is not null;
         var batch = new List<MetricPoint>(1024);
+        // Re-arming the stall timer touches the shared timer queue; doing it for every read showed up in profiles, so
+        // it is re-armed once a quarter of the timeout has passed: a stall is still caught within 3/4 to 1 timeout.
+        var rearmEvery = options.AttemptTimeout / 4;
         while (true)
         {
             var url = await GetCsvUrlAsync(key, ct).ConfigureAwait(false);
@@ -217,12 +231,18 @@ public sealed partial class Run
             await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             await using var csv = new MetricCsvReader(body, endpoint);
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var armedAt = long.MinValue;
             while (true)
             {
                 bool more;
                 try
                 {
-                    idle.CancelAfter(options.AttemptTimeout);
+                    var now = Environment.TickCount64;
+                    if (now - armedAt >= rearmEvery.TotalMilliseconds)
+                    {
+                        idle.CancelAfter(options.AttemptTimeout);
+                        armedAt = now;
+                    }
                     more = await csv.ReadBatchAsync(batch, idle.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException ||
@@ -234,21 +254,26 @@ public sealed partial class Run
                 }
                 if (!more)
                     break;
-                foreach (var point in batch)
+                if (skip > 0)
                 {
-                    if (skip > 0)
+                    // A restarted download: the points already yielded come again and must be the same series.
+                    var dropped = (int)Math.Min(skip, batch.Count);
+                    skip -= dropped;
+                    if (skip == 0)
                     {
-                        skip--;
-                        if (skip == 0 && (point.Step != lastYielded.Step || !SameValue(point.Value, lastYielded.Value)))
+                        var point = batch[dropped - 1];
+                        if (point.Step != lastYielded.Step || !SameValue(point.Value, lastYielded.Value))
                             throw new SwanLabProtocolException(
                                 $"Metric '{key}' of run '{Path}' changed while it was downloaded again after a broken transfer " +
                                 $"(point {yielded} was step {lastYielded.Step}, now step {point.Step}).", endpoint);
-                        continue;
                     }
-                    yield return point;
-                    lastYielded = point;
-                    yielded++;
+                    batch.RemoveRange(0, dropped);
+                    if (batch.Count == 0)
+                        continue;
                 }
+                lastYielded = batch[^1];
+                yielded += batch.Count;
+                yield return batch;
             }
 
             if (broken is null)
@@ -400,6 +425,38 @@ public sealed partial class Run
             }
             return (IReadOnlyList<MetricPoint>)points;
         }, null, "Server-side sampled metrics", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The latest step of each of <paramref name="keys"/> (0.9.x servers: <c>/house/metrics/scalar/value</c>
+    /// <c>latest.index</c>), one request per 20 keys where <see cref="MetricStatsAsync"/> needs two; keys the server
+    /// does not know are absent. For checking that a download is complete without fetching the full statistics.
+    /// </summary>
+    /// <exception cref="SwanLabNotSupportedException">The server has no metric value statistics (pre-0.9 servers).</exception>
+    public async Task<IReadOnlyDictionary<string, long?>> LastStepsAsync(IReadOnlyList<string> keys, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var result = new Dictionary<string, long?>(StringComparer.Ordinal);
+        foreach (var chunk in keys.Distinct(StringComparer.Ordinal).Chunk(MaxKeysPerHouseQuery))
+        {
+            await HouseOrLegacyAsync(async token =>
+            {
+                var projectId = await ProjectIdAsync(token).ConfigureAwait(false);
+                var json = await Connection.PostJsonAsync(Endpoints.HouseScalarValue, new Dictionary<string, object?>
+                {
+                    ["projectId"] = projectId, ["xType"] = "step", ["range"] = new[] { 0, 0 },
+                    ["columns"] = chunk.Select(k => ColumnRef(k)).ToArray(), ["num"] = MaxSampledPoints,
+                }, token, $"Last steps of the metrics of run '{Path}'").ConfigureAwait(false);
+                foreach (var entry in json.Items())
+                {
+                    var key = entry.Str("key");
+                    if (chunk.Contains(key, StringComparer.Ordinal) && !result.ContainsKey(key))
+                        result[key] = JsonRead.AsLong(entry.Prop("latest").Prop("index"));
+                }
+                return true;
+            }, null, "Metric value statistics", ct).ConfigureAwait(false);
+        }
+        return result;
     }
 
     /// <summary>

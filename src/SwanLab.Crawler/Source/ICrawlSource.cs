@@ -35,10 +35,12 @@ public interface ICrawlSource
     Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct);
 
     /// <summary>
-    /// Streams one series in step order. <paramref name="sample"/> null = full resolution;
-    /// N = at most N points (server-side LTTB where the server has it, else client-side LTTB).
+    /// Streams one series in step order, a batch of points at a time; a batch is valid only until the next one is
+    /// requested (sources reuse their buffers). <paramref name="sample"/> null = full resolution; N = at most N points
+    /// (server-side LTTB where the server has it, else client-side LTTB). What <see cref="SeriesAsync"/> reported about
+    /// the series comes along, so a source can check completeness without asking the server again.
     /// </summary>
-    IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, string key, int? sample, CancellationToken ct);
+    IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample, CancellationToken ct);
 
     /// <summary>Console log lines of the run, oldest first; empty when the server has none.</summary>
     IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, CancellationToken ct);

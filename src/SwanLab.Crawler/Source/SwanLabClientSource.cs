@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using SwanLab.Client;
@@ -21,10 +20,11 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
     private static readonly string[] LogLevels = ["DEBUG", "INFO", "WARN", "ERROR"];
 
     private readonly SwanLabApi _api;
-    // Client run objects by run path, so the series, logs and media of a run reuse the run fetched for its detail
-    // (the client resolves the project id and createdAt from it). A miss only costs one GET, so a run export
-    // that lands on another node still works.
-    private readonly ConcurrentDictionary<string, Run> _runs = new(StringComparer.Ordinal);
+    // The client run object behind each RunDetail, so the series, logs and media of a run reuse the run fetched for
+    // its detail (the client resolves the project id and createdAt from it). Keyed weakly by the detail itself: the
+    // entry goes when the run's export lets go of its detail, so memory does not grow with the account, and a miss
+    // (a detail that came from elsewhere, e.g. another node) costs one GET.
+    private readonly ConditionalWeakTable<RunDetail, Run> _runs = new();
 
     public SwanLabClientSource(SwanLabApi api)
     {
@@ -75,11 +75,12 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
     public async Task<RunDetail> RunAsync(string runPath, CancellationToken ct)
     {
         var run = await Guard(() => _api.RunAsync(runPath, ct));
-        _runs[run.Path] = run;
         var json = run.Json();
         var projectCuid = Str(json, "project_id") ?? Str(json, "projectId") ?? "";
-        return new RunDetail(run.Path, run.Id, projectCuid, run.Name, run.State, run.CreatedAt, NullIfEmpty(run.FinishedAt),
+        var detail = new RunDetail(run.Path, run.Id, projectCuid, run.Name, run.State, run.CreatedAt, NullIfEmpty(run.FinishedAt),
             run.RootProjectId, run.RootRunId, json);
+        _runs.AddOrUpdate(detail, run);
+        return detail;
     }
 
     public async Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct)
@@ -98,8 +99,8 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         var result = new Dictionary<string, long?>(StringComparer.Ordinal);
         try
         {
-            foreach (var (key, stats) in await Guard(() => run.MetricStatsAsync(keys, ct)))
-                result[key] = stats.Latest?.Step;
+            foreach (var (key, last) in await Guard(() => run.LastStepsAsync(keys, ct)))
+                result[key] = last;
             return result;
         }
         catch (SwanLabNotSupportedException)
@@ -110,21 +111,32 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         return result;
     }
 
-    public async IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, string key, int? sample,
+    public async IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
         [EnumeratorCancellation] CancellationToken ct)
     {
         var client = await ClientRunAsync(run, ct);
         if (sample is { } n)
         {
-            foreach (var point in await SampleAsync(client, key, n, ct)) yield return point;
+            yield return (await SampleAsync(client, series, n, ct)).ToArray();
             yield break;
         }
-        await foreach (var point in Guard(client.StreamMetricAsync(key, ct), ct))
-            yield return new SeriesPoint(point.Step, point.Value, point.TimestampMs);
+        var converted = Array.Empty<SeriesPoint>();
+        // The last step SeriesAsync already read spares the client its own completeness request (one per series).
+        await foreach (var batch in Guard(client.StreamMetricBatchesAsync(series.Key, series.LastStep, ct), ct))
+        {
+            if (converted.Length < batch.Count) converted = new SeriesPoint[Math.Max(batch.Count, 1024)];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var point = batch[i];
+                converted[i] = new SeriesPoint(point.Step, point.Value, point.TimestampMs);
+            }
+            yield return converted.AsMemory(0, batch.Count);
+        }
     }
 
-    private static async Task<IReadOnlyList<SeriesPoint>> SampleAsync(Run run, string key, int sample, CancellationToken ct)
+    private static async Task<IReadOnlyList<SeriesPoint>> SampleAsync(Run run, SeriesInfo series, int sample, CancellationToken ct)
     {
+        var key = series.Key;
         if (sample <= ServerSampleLimit)
         {
             try
@@ -137,7 +149,7 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
             }
         }
         var all = new List<SeriesPoint>();
-        await foreach (var point in Guard(run.StreamMetricAsync(key, ct), ct)) all.Add(new SeriesPoint(point.Step, point.Value, point.TimestampMs));
+        await foreach (var point in Guard(run.StreamMetricAsync(key, series.LastStep, ct), ct)) all.Add(new SeriesPoint(point.Step, point.Value, point.TimestampMs));
         return Lttb.Downsample(all, sample);
     }
 
@@ -187,9 +199,10 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
 
     private async Task<Run> ClientRunAsync(RunDetail run, CancellationToken ct)
     {
-        if (_runs.TryGetValue(run.Path, out var cached)) return cached;
+        if (_runs.TryGetValue(run, out var cached)) return cached;
         var fetched = await Guard(() => _api.RunAsync(run.Path, ct));
-        return _runs[run.Path] = fetched;
+        _runs.AddOrUpdate(run, fetched);
+        return fetched;
     }
 
     private static WorkspaceInfo ToInfo(Workspace workspace) =>

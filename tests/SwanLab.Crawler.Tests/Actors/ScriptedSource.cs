@@ -144,7 +144,7 @@ public sealed class ScriptedSource : ICrawlSource
         Task.FromResult<IReadOnlyList<SeriesInfo>>(Find(run.Path).Series
             .Select(s => new SeriesInfo(s.Key, s.Value.Count, s.Value.Count == 0 ? null : s.Value[^1].Step)).ToList());
 
-    public async IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, string key, int? sample,
+    public async IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
         [EnumeratorCancellation] CancellationToken ct)
     {
         _streamCalls.AddOrUpdate(run.Path, 1, (_, n) => n + 1);
@@ -162,13 +162,13 @@ public sealed class ScriptedSource : ICrawlSource
         InterlockedMax(ref _maxStreamsInFlight, now);
         try
         {
-            var points = scripted.Series[key];
+            var points = scripted.Series[series.Key];
             var count = truncate ? points.Count - 1 : points.Count;
             for (var i = 0; i < count; i++)
             {
                 if (PointDelay > TimeSpan.Zero) await Task.Delay(PointDelay, ct);
                 else await Task.Yield();
-                yield return points[i];
+                yield return new[] { points[i] };
             }
         }
         finally

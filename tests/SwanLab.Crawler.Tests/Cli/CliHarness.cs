@@ -120,7 +120,8 @@ internal sealed class NullSource(string host) : ICrawlSource
     public IAsyncEnumerable<RunSummary> RunsAsync(string projectPath, RunFilter filter, CancellationToken ct) => AsyncEnumerable.Empty<RunSummary>();
     public Task<RunDetail> RunAsync(string runPath, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct) => throw new NotSupportedException();
-    public IAsyncEnumerable<SeriesPoint> StreamSeriesAsync(RunDetail run, string key, int? sample, CancellationToken ct) => AsyncEnumerable.Empty<SeriesPoint>();
+    public IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample, CancellationToken ct) =>
+        AsyncEnumerable.Empty<ReadOnlyMemory<SeriesPoint>>();
     public IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, CancellationToken ct) => AsyncEnumerable.Empty<LogLine>();
     public IAsyncEnumerable<MediaItem> MediaAsync(RunDetail run, CancellationToken ct) => AsyncEnumerable.Empty<MediaItem>();
     public Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct) => throw new NotSupportedException();
