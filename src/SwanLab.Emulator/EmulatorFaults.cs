@@ -13,6 +13,7 @@ public sealed class EmulatorFaults
     private double _rateLimit;
     private double _tokens;
     private long _lastRefill;
+    private MalformedTarget[] _malformedTargets = [];
 
     internal EmulatorFaults(EmulatorOptions options)
     {
@@ -26,6 +27,8 @@ public sealed class EmulatorFaults
         TruncateRate = options.TruncateRate;
         SlowRate = options.SlowRate;
         SlowDelay = options.SlowDelay;
+        MalformedRate = options.MalformedRate;
+        MalformedTargets = options.Malformed;
     }
 
     /// <summary>Fixed delay added to every request.</summary>
@@ -63,6 +66,22 @@ public sealed class EmulatorFaults
 
     public TimeSpan SlowDelay { get; set; }
 
+    /// <summary>Probability that a successful response body is spoiled (see <see cref="MalformedKind"/>).</summary>
+    public double MalformedRate { get; set; }
+
+    /// <summary>Requests whose responses are always spoiled; replacing the list forgets objects tainted by the old one.</summary>
+    public IReadOnlyList<MalformedTarget> MalformedTargets
+    {
+        get => Volatile.Read(ref _malformedTargets);
+        set
+        {
+            Volatile.Write(ref _malformedTargets, [.. value ?? []]);
+            Tainted.Clear();
+        }
+    }
+
+    internal Malformation.TaintedObjects Tainted { get; } = new();
+
     /// <summary>Switches every fault off (rate limit included).</summary>
     public void Clear()
     {
@@ -73,6 +92,8 @@ public sealed class EmulatorFaults
         ResetRate = 0;
         TruncateRate = 0;
         SlowRate = 0;
+        MalformedRate = 0;
+        MalformedTargets = [];
     }
 
     internal bool Draw(double probability)

@@ -59,6 +59,12 @@ public sealed class EmulatorOptions
     public double TruncateRate { get; set; }
     public double SlowRate { get; set; }
 
+    /// <summary>Probability that a successful response body is spoiled (a kind fitting its content type, or garbage).</summary>
+    public double MalformedRate { get; set; }
+
+    /// <summary>Responses spoiled every time: requests matching these (e.g. a run cuid) get malformed bodies.</summary>
+    public IReadOnlyList<MalformedTarget> Malformed { get; set; } = [];
+
     /// <summary>How long a slow response stalls.</summary>
     public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -134,6 +134,20 @@ public sealed class EmulatorServer : IAsyncDisposable
             if (Num("truncateRate") is { } truncate) { f.TruncateRate = truncate; }
             if (Num("slowRate") is { } slow) { f.SlowRate = slow; }
             if (Num("slowMs") is { } slowMs) { f.SlowDelay = TimeSpan.FromMilliseconds(slowMs); }
+            if (Num("malformedRate") is { } malformedRate) { f.MalformedRate = malformedRate; }
+            if (body["malformed"] is System.Text.Json.Nodes.JsonArray targets)
+            {
+                try
+                {
+                    f.MalformedTargets = targets.Select(t => MalformedTarget.Parse(t?.GetValue<string>() ?? "")).ToList();
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+                {
+                    await Json.BadRequest(ctx, e.Message);
+                    return;
+                }
+            }
+
             await Json.Write(ctx, w =>
             {
                 w.WriteStartObject();
@@ -145,6 +159,14 @@ public sealed class EmulatorServer : IAsyncDisposable
                 w.WriteNumber("truncateRate", f.TruncateRate);
                 w.WriteNumber("slowRate", f.SlowRate);
                 w.WriteNumber("slowMs", f.SlowDelay.TotalMilliseconds);
+                w.WriteNumber("malformedRate", f.MalformedRate);
+                w.WriteStartArray("malformed");
+                foreach (var target in f.MalformedTargets)
+                {
+                    w.WriteStringValue(target.ToString());
+                }
+
+                w.WriteEndArray();
                 w.WriteEndObject();
             });
         }));
@@ -227,6 +249,12 @@ public sealed class EmulatorServer : IAsyncDisposable
                     ctx.Abort();
                 }
 
+                return;
+            }
+
+            if (await Malformation.DecideAsync(ctx, faults) is { } malformed)
+            {
+                await Malformation.RespondSpoiledAsync(ctx, next, b, malformed.Kind, malformed.Targeted);
                 return;
             }
 

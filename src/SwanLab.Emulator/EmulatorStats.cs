@@ -13,6 +13,7 @@ public sealed class EmulatorStats
     private long _resets;
     private long _truncations;
     private long _slow;
+    private long _malformed;
 
     internal void CountRequest(string endpoint)
     {
@@ -30,6 +31,8 @@ public sealed class EmulatorStats
 
     internal void CountSlow() => Interlocked.Increment(ref _slow);
 
+    internal void CountMalformed() => Interlocked.Increment(ref _malformed);
+
     /// <summary>Requests seen for one endpoint key, e.g. <c>GET /api/project/{workspace}</c>.</summary>
     public long Requests(string endpoint) => _byEndpoint.GetValueOrDefault(endpoint);
 
@@ -41,6 +44,7 @@ public sealed class EmulatorStats
         Interlocked.Read(ref _resets),
         Interlocked.Read(ref _truncations),
         Interlocked.Read(ref _slow),
+        Interlocked.Read(ref _malformed),
         System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalSeconds);
 }
 
@@ -56,6 +60,7 @@ public sealed record EmulatorStatsSnapshot(
     long InjectedResets,
     long InjectedTruncations,
     long InjectedSlow,
+    long InjectedMalformed,
     double UptimeSeconds)
 {
     /// <summary>

@@ -30,13 +30,16 @@ try
             case "--truncate-rate": options.TruncateRate = Real(); break;
             case "--slow-rate": options.SlowRate = Real(); break;
             case "--slow-ms": options.SlowDelay = TimeSpan.FromMilliseconds(Int()); break;
+            case "--malformed-rate": options.MalformedRate = Real(); break;
+            case "--malformed": options.Malformed = [.. options.Malformed, MalformedTarget.Parse(Value())]; break;
             case "--presign-expiry-s": options.PresignExpiry = TimeSpan.FromSeconds(Int()); break;
             case "-h" or "--help":
                 Console.WriteLine("""
                     usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large] [--api-key KEY21] [--self-hosted] [--legacy]
                                             [--runs N --keys N --points N] [--huge-points N]
                                             [--latency-ms N --jitter-ms N --rate-limit N --fail-rate p --reset-rate p
-                                             --truncate-rate p --slow-rate p --slow-ms N] [--presign-expiry-s N]
+                                             --truncate-rate p --slow-rate p --slow-ms N --malformed-rate p]
+                                            [--malformed MATCH=json|csv-header|csv-value|csv-row|garbage]... [--presign-expiry-s N]
                     """);
                 return 0;
             default: throw new ArgumentException("unknown option " + args[i]);

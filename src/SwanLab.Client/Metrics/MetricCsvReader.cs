@@ -7,8 +7,10 @@ namespace SwanLab.Client.Metrics;
 /// <summary>
 /// Incremental parser of a metric CSV (<c>step,{exp}-{key}_step,{exp}-{key}_timestamp</c>; the <c>_step</c> column
 /// holds the value). Reads through a <see cref="PipeReader"/> and parses bytes in place, so memory stays flat whatever
-/// the series length. The header row is skipped; a row with an empty value cell has no point; a malformed row is a
-/// <see cref="SwanLabProtocolException"/>.
+/// the series length. A row with an empty value cell has no point; a malformed row is a
+/// <see cref="SwanLabProtocolException"/>. The header's names are not used, but its shape is checked (value column
+/// before its <c>_timestamp</c> column) and every row must have as many cells as the header: a swapped header or a
+/// row cut short would otherwise turn into wrong values or silently missing points.
 /// </summary>
 internal sealed class MetricCsvReader : IAsyncDisposable
 {
@@ -18,6 +20,7 @@ internal sealed class MetricCsvReader : IAsyncDisposable
     private readonly int _valueColumn;
     private readonly byte[] _scratch = new byte[MaxLineLength];
     private long _lineNumber;
+    private int _headerCells;
     private bool _done;
 
     public MetricCsvReader(Stream stream, string endpoint, int valueColumn = 1)
@@ -81,7 +84,7 @@ internal sealed class MetricCsvReader : IAsyncDisposable
             line = line[..^1];
         if (_lineNumber == 1)
         {
-            // Header; also drop a UTF-8 byte-order mark by simply not reading it.
+            CheckHeader(line);
             return;
         }
         if (line.IsEmpty)
@@ -89,18 +92,23 @@ internal sealed class MetricCsvReader : IAsyncDisposable
 
         ReadOnlySpan<byte> stepCell = default, valueCell = default, timestampCell = default;
         var column = 0;
+        var rest = line;
         while (true)
         {
-            var comma = line.IndexOf((byte)',');
-            var cell = Unquote(comma < 0 ? line : line[..comma]);
+            var comma = rest.IndexOf((byte)',');
+            var cell = Unquote(comma < 0 ? rest : rest[..comma]);
             if (column == 0) stepCell = cell;
             else if (column == _valueColumn) valueCell = cell;
             else if (column == _valueColumn + 1) timestampCell = cell;
-            if (comma < 0 || column >= _valueColumn + 1)
+            if (comma < 0)
                 break;
-            line = line[(comma + 1)..];
+            rest = rest[(comma + 1)..];
             column++;
         }
+        if (column + 1 != _headerCells)
+            throw new SwanLabProtocolException(
+                $"Metric CSV line {_lineNumber} has {column + 1} of the {_headerCells} cells its header names (a row cut short?): '{Excerpt(line)}'.",
+                _endpoint);
 
         if (!TryParseStep(stepCell, out var step))
             throw Malformed("step", stepCell);
@@ -116,6 +124,44 @@ internal sealed class MetricCsvReader : IAsyncDisposable
             timestamp = ts;
         }
         batch.Add(new MetricPoint(step, value, timestamp));
+    }
+
+    /// <summary>
+    /// Counts the header's cells (names may be quoted and hold commas) and checks the value column is not a
+    /// timestamp column and is followed by its timestamp column, when there is one.
+    /// </summary>
+    private void CheckHeader(ReadOnlySpan<byte> line)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(line).TrimStart('\uFEFF');
+        var names = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '"' && quoted && i + 1 < text.Length && text[i + 1] == '"') { cell.Append('"'); i++; }
+            else if (c == '"') quoted = !quoted;
+            else if (c == ',' && !quoted) { names.Add(cell.ToString()); cell.Clear(); }
+            else cell.Append(c);
+        }
+        names.Add(cell.ToString());
+        _headerCells = names.Count;
+        string? problem = null;
+        if (names.Count <= _valueColumn)
+            problem = $"has {names.Count} column(s), no value column";
+        else if (names[_valueColumn].Trim().EndsWith("_timestamp", StringComparison.Ordinal))
+            problem = $"names a timestamp column ('{names[_valueColumn]}') where the value column should be";
+        else if (names.Count > _valueColumn + 1 && !names[_valueColumn + 1].Trim().EndsWith("_timestamp", StringComparison.Ordinal))
+            problem = $"names '{names[_valueColumn + 1]}' where the value's _timestamp column should be";
+        if (problem is not null)
+            throw new SwanLabProtocolException($"Metric CSV header '{Excerpt(line)}' {problem}.", _endpoint);
+    }
+
+    private static string Excerpt(ReadOnlySpan<byte> bytes)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(bytes.Length > 80 ? bytes[..80] : bytes);
+        // Garbage bodies must not flood logs with control or replacement characters.
+        return new string(text.Select(c => char.IsControl(c) || c == '\uFFFD' ? '?' : c).ToArray()) + (bytes.Length > 80 ? "..." : "");
     }
 
     private static bool TryParseStep(ReadOnlySpan<byte> cell, out long value)

@@ -164,5 +164,26 @@ public static class ErrorsWriter
     }
 }
 
+/// <summary>
+/// Folders of runs listed in errors.jsonl. What such a run fetched before it failed stays on disk (nothing is thrown
+/// away, the next export overwrites it) but is not part of the backup: the manifest leaves it out and verify does
+/// not count it as extra, so a failed run never looks partly backed up.
+/// </summary>
+public static class FailedRunFolders
+{
+    /// <summary>Relative folder prefixes ("ws/proj/run/") of the failed units that are runs (workspace/project/run).</summary>
+    public static IReadOnlyList<string> Of(BackupLayout layout, IEnumerable<string> failedUnitPaths)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        return failedUnitPaths
+            .Where(p => p.Count(c => c == '/') == 2)
+            .Select(p => layout.RelativePath(layout.RunDirectory(p)) + "/")
+            .ToList();
+    }
+
+    public static bool Contains(IReadOnlyList<string> folders, string relativePath) =>
+        folders.Any(f => relativePath.StartsWith(f, StringComparison.Ordinal));
+}
+
 /// <summary>One line of errors.jsonl.</summary>
 public sealed record FailedUnit(string Path, string Kind, int Attempts, string Error);

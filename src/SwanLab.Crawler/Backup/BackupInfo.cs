@@ -47,7 +47,7 @@ public sealed record BackupInfo(
         ["complete"] = Complete,
         ["series"] = new JsonObject
         {
-            ["format"] = SeriesFormat == SeriesFormat.Csv ? "csv" : "jsonl",
+            ["format"] = SeriesFormat.Name(),
             ["resolution"] = Sampled ? "sampled" : "full",
             ["sample"] = Sample,
         },
@@ -97,7 +97,7 @@ public sealed record BackupInfo(
                     counts.GetProperty("runs").GetInt32(), counts.GetProperty("runsDone").GetInt32(),
                     counts.GetProperty("runsFailed").GetInt32(), counts.GetProperty("points").GetInt64(),
                     counts.GetProperty("files").GetInt32()),
-                series.GetProperty("format").GetString() == "jsonl" ? SeriesFormat.Jsonl : SeriesFormat.Csv,
+                SeriesFormatNames.TryParse(series.GetProperty("format").GetString(), out var format) ? format : SeriesFormat.Csv,
                 sample.ValueKind == JsonValueKind.Null ? null : sample.GetInt32(),
                 r.GetProperty("complete").GetBoolean());
         }

@@ -78,6 +78,7 @@ public sealed class BackupLayout
     {
         SeriesFormat.Csv => ".csv",
         SeriesFormat.Jsonl => ".jsonl",
+        SeriesFormat.Parquet => ".parquet",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown series format"),
     };
 

@@ -103,10 +103,16 @@ public static class BackupVerifier
                     problems.Add(new(VerifyProblemKind.Changed, item.File.RelativePath, $"sha256 {actual.Sha256}, manifest says {item.File.Sha256}"));
             }).ConfigureAwait(false);
 
+        IReadOnlyList<string> failedRuns = [];
+        try { failedRuns = FailedRunFolders.Of(layout, (await ErrorsWriter.ReadAsync(layout, ct).ConfigureAwait(false)).Select(f => f.Path)); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or UnsafePathException)
+        {
+            problems.Add(new(VerifyProblemKind.Malformed, BackupLayout.ErrorsFileName, e.Message));
+        }
         foreach (var full in ManifestWriter.EnumerateContentFiles(layout))
         {
             var relative = layout.RelativePath(full);
-            if (!listed.ContainsKey(relative))
+            if (!listed.ContainsKey(relative) && !FailedRunFolders.Contains(failedRuns, relative))
                 problems.Add(new(VerifyProblemKind.Extra, relative, "on disk, not in the manifest"));
         }
 

@@ -3,7 +3,34 @@ using SwanLab.Crawler.Source;
 namespace SwanLab.Crawler.Backup;
 
 /// <summary>On-disk series formats.</summary>
-public enum SeriesFormat { Csv, Jsonl }
+public enum SeriesFormat { Csv, Jsonl, Parquet }
+
+/// <summary>The names of <see cref="SeriesFormat"/> in settings, backup.json and metrics/index.json.</summary>
+public static class SeriesFormatNames
+{
+    /// <summary>What <c>--format</c> accepts, for messages.</summary>
+    public const string Choices = "csv, jsonl or parquet";
+
+    public static string Name(this SeriesFormat format) => format switch
+    {
+        SeriesFormat.Csv => "csv",
+        SeriesFormat.Jsonl => "jsonl",
+        SeriesFormat.Parquet => "parquet",
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown series format"),
+    };
+
+    /// <summary>Parses a name exactly as <see cref="Name"/> writes it (callers trim/lower-case user input first).</summary>
+    public static bool TryParse(string? name, out SeriesFormat format)
+    {
+        switch (name)
+        {
+            case "csv": format = SeriesFormat.Csv; return true;
+            case "jsonl": format = SeriesFormat.Jsonl; return true;
+            case "parquet": format = SeriesFormat.Parquet; return true;
+            default: format = default; return false;
+        }
+    }
+}
 
 /// <summary>What a finished series file holds: the facts index.json and the manifest record.</summary>
 public sealed record SeriesFileInfo(string RelativePath, long Points, long? FirstStep, long? LastStep, long Bytes, string Sha256);

@@ -48,7 +48,7 @@ public sealed record MetricsIndex(SeriesFormat Format, int? Sample, IReadOnlyLis
         }
         return new JsonObject
         {
-            ["format"] = Format == SeriesFormat.Csv ? "csv" : "jsonl",
+            ["format"] = Format.Name(),
             ["sample"] = Sample,
             ["series"] = series,
         };
@@ -69,12 +69,9 @@ public sealed record MetricsIndex(SeriesFormat Format, int? Sample, IReadOnlyLis
         {
             using var doc = JsonDocument.Parse(bytes);
             var root = doc.RootElement;
-            var format = root.GetProperty("format").GetString() switch
-            {
-                "csv" => SeriesFormat.Csv,
-                "jsonl" => SeriesFormat.Jsonl,
-                var other => throw new FormatException($"{path}: unknown series format '{other}'."),
-            };
+            var formatName = root.GetProperty("format").GetString();
+            if (!SeriesFormatNames.TryParse(formatName, out var format))
+                throw new FormatException($"{path}: unknown series format '{formatName}'.");
             var sample = root.GetProperty("sample");
             var entries = new List<MetricsIndexEntry>();
             foreach (var p in root.GetProperty("series").EnumerateObject())

@@ -14,9 +14,17 @@ public static class SeriesFileReader
     public static SeriesFormat FormatOf(string path) =>
         path.EndsWith(".csv", StringComparison.Ordinal) ? SeriesFormat.Csv
         : path.EndsWith(".jsonl", StringComparison.Ordinal) ? SeriesFormat.Jsonl
-        : throw new FormatException($"'{path}' is neither a .csv nor a .jsonl series file.");
+        : path.EndsWith(".parquet", StringComparison.Ordinal) ? SeriesFormat.Parquet
+        : throw new FormatException($"'{path}' is not a .csv, .jsonl or .parquet series file.");
 
     public static async IAsyncEnumerable<SeriesPoint> ReadAsync(string path, [EnumeratorCancellation] CancellationToken ct)
+    {
+        // Inside the iterator, so a wrong extension fails on enumeration like any other format problem.
+        var points = FormatOf(path) == SeriesFormat.Parquet ? ParquetSeriesReader.ReadAsync(path, ct) : ReadTextAsync(path, ct);
+        await foreach (var point in points.ConfigureAwait(false)) yield return point;
+    }
+
+    private static async IAsyncEnumerable<SeriesPoint> ReadTextAsync(string path, [EnumeratorCancellation] CancellationToken ct)
     {
         var format = FormatOf(path);
         using var reader = new StreamReader(path, new System.Text.UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: false);

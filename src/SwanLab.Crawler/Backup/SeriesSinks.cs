@@ -12,7 +12,7 @@ public interface ISeriesSinkFactory
     ISeriesSink Create(string runPath, string key);
 }
 
-/// <summary>Opens CSV or JSONL sinks at their place in the backup layout.</summary>
+/// <summary>Opens CSV, JSONL or Parquet sinks at their place in the backup layout.</summary>
 public sealed class SeriesSinkFactory(BackupLayout layout, SeriesFormat format) : ISeriesSinkFactory
 {
     public SeriesFormat Format => format;
@@ -30,6 +30,7 @@ public sealed class SeriesSinkFactory(BackupLayout layout, SeriesFormat format) 
 /// no NaN, so non-finite values are the strings <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c> (valid JSON,
 /// the names System.Text.Json uses; <c>pandas.read_json(lines=True)</c> reads them as float NaN/inf/-inf).</item>
 /// </list>
+/// Parquet is a binary format of its own; see <see cref="ParquetSeriesSchema"/>.
 /// </summary>
 public static class SeriesSinks
 {
@@ -41,6 +42,7 @@ public static class SeriesSinks
         {
             SeriesFormat.Csv => new CsvSeriesSink(AtomicFileWriter.Create(layout, path)),
             SeriesFormat.Jsonl => new JsonlSeriesSink(AtomicFileWriter.Create(layout, path)),
+            SeriesFormat.Parquet => new ParquetSeriesSink(AtomicFileWriter.Create(layout, path)),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown series format"),
         };
     }

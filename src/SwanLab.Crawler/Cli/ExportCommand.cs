@@ -55,8 +55,8 @@ internal static class ExportCommand
     };
     public readonly Option<string?> Format = new("--format")
     {
-        Description = "Series file format: csv (step,value,timestamp) or jsonl. Default: export.format (csv); env SWANLAB_CRAWLER_FORMAT.",
-        HelpName = "csv|jsonl",
+        Description = "Series file format: csv (step,value,timestamp), jsonl, or parquet (columns step, value, timestamp; for pandas.read_parquet). Default: export.format (csv); env SWANLAB_CRAWLER_FORMAT.",
+        HelpName = "csv|jsonl|parquet",
     };
     public readonly Option<int?> Sample = new("--sample")
     {

@@ -18,7 +18,7 @@ internal static class EnvironmentSettings
         ("SWANLAB_SAVE_DIR", "folder holding the .netrc written by `swanlab login` (default ~/.swanlab)"),
         ("SWANLAB_CRAWLER_CONFIG", "settings file to use instead of the crawler.hocon next to the tool"),
         ("SWANLAB_CRAWLER_OUT", "backup folder (export.out)"),
-        ("SWANLAB_CRAWLER_FORMAT", "csv | jsonl (export.format)"),
+        ("SWANLAB_CRAWLER_FORMAT", "csv | jsonl | parquet (export.format)"),
         ("SWANLAB_CRAWLER_SAMPLE", "points per series, 0 = full resolution (export.sample)"),
         ("SWANLAB_CRAWLER_LOGS", "on | off: export console logs (export.logs)"),
         ("SWANLAB_CRAWLER_MEDIA", "on | off: export media files (export.media)"),

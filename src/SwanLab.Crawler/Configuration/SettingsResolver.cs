@@ -60,12 +60,8 @@ internal static class SettingsResolver
         var s = flags.ToLayer().Over(below);
 
         var output = ResolveOutput(s.Out);
-        var format = (s.Format ?? "csv").Trim().ToLowerInvariant() switch
-        {
-            "csv" => SeriesFormat.Csv,
-            "jsonl" => SeriesFormat.Jsonl,
-            _ => throw new SettingsException($"format '{s.Format}' is not supported; use csv or jsonl (--format, SWANLAB_CRAWLER_FORMAT or export.format)."),
-        };
+        if (!SeriesFormatNames.TryParse((s.Format ?? "csv").Trim().ToLowerInvariant(), out var format))
+            throw new SettingsException($"format '{s.Format}' is not supported; use {SeriesFormatNames.Choices} (--format, SWANLAB_CRAWLER_FORMAT or export.format).");
         var sample = s.Sample switch
         {
             null or 0 => (int?)null,

@@ -72,8 +72,11 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         await ErrorsWriter.WriteAsync(layout, summary.Failures, ct);
         // The manifest reuses the sizes and hashes recorded as files were written and hashes the rest from disk.
         var written = new CheckpointEntry("", UnitStatus.Done, "", summary.Files, null, null, 0);
-        var files = await ManifestWriter.BuildAsync(layout,
-            new CheckpointState(new Dictionary<string, CheckpointEntry> { [""] = written }), ct);
+        var failedRuns = FailedRunFolders.Of(layout, summary.Failures.Select(f => f.RunPath));
+        var files = (await ManifestWriter.BuildAsync(layout,
+                new CheckpointState(new Dictionary<string, CheckpointEntry> { [""] = written }), ct))
+            .Where(f => !FailedRunFolders.Contains(failedRuns, f.RelativePath))
+            .ToList();
         await ManifestWriter.WriteAsync(layout, files, ct);
         var counts = new BackupCounts(summary.Workspaces, summary.Projects, summary.Runs, summary.Runs - summary.RunsFailed,
             summary.RunsFailed, summary.Points, files.Count);

@@ -69,6 +69,7 @@ public static class CrawlRunner
 
         using var host = builder.Build();
         await host.StartAsync(CancellationToken.None);
+        var system = host.Services.GetRequiredService<ActorSystem>();
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var supervisor = registry.Get<CrawlSupervisor>();
         var progress = registry.Get<ProgressPublisherActor>();
@@ -83,6 +84,12 @@ public static class CrawlRunner
                 supervisor.Tell(CrawlProtocol.CancelCrawl.Instance);
                 abandon.CancelAfter(CancelGrace);
             });
+            // An actor system that stops under the crawl (a shutdown hook, a crash) can never answer: stop waiting.
+            if (await Task.WhenAny(answer, system.WhenTerminated) != answer)
+            {
+                ct.ThrowIfCancellationRequested();
+                throw new InvalidOperationException("the actor system stopped before the crawl finished");
+            }
             return await answer switch
             {
                 CrawlProtocol.CrawlFinished finished => finished.Result,
@@ -95,7 +102,8 @@ public static class CrawlRunner
         }
         finally
         {
-            await DeliverRemainingProgressAsync(progress, events);
+            if (!system.WhenTerminated.IsCompleted)
+                await DeliverRemainingProgressAsync(progress, events);
             events?.TryComplete();
             // Everything worth keeping is durable by now; do not let a slow actor-system shutdown hold up the exit.
             using var stopping = new CancellationTokenSource(EdgeAskTimeout);

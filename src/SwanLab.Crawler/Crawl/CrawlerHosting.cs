@@ -9,7 +9,13 @@ namespace SwanLab.Crawler.Crawl;
 /// <summary>Akka.Hosting registration of the crawl's actors, one extension per top-level actor.</summary>
 public static class CrawlerHosting
 {
-    /// <summary>Akka's own chatter would garble the console; warnings go through Microsoft.Extensions.Logging.</summary>
+    /// <summary>
+    /// Akka's own chatter would garble the console; warnings go through Microsoft.Extensions.Logging.
+    /// The CLR shutdown hook is off because Akka's hook registers SIGINT/SIGTERM handlers that terminate the actor
+    /// system at once: the crawl supervisor then never hears CancelCrawl, nothing drains or flushes, and the edge
+    /// waits out its grace periods (measured: ~20 s from SIGTERM to exit). The CLI owns the signals and cancels the
+    /// crawl, which drains and stops the actor system itself.
+    /// </summary>
     private const string QuietHocon = """
         akka {
           loglevel = WARNING
@@ -17,6 +23,7 @@ public static class CrawlerHosting
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
           log-config-on-start = off
+          coordinated-shutdown.run-by-clr-shutdown-hook = off
         }
         """;
 

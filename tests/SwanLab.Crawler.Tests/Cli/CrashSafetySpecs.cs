@@ -83,49 +83,11 @@ public sealed class CrashSafetySpecs(Xunit.Abstractions.ITestOutputHelper log) :
         Assert.True(verify.Ok, string.Join("\n", verify.Problems));
     }
 
-    async Task<(int ExitCode, string Output)> RunToEndAsync(string output)
-    {
-        using var process = Start(output);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    Task<(int ExitCode, string Output)> RunToEndAsync(string output) => CrawlerProcess.RunExportToEndAsync(server, output);
 
-    Process Start(string output)
-    {
-        var info = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("SWANLAB_", StringComparison.Ordinal)).ToList())
-            info.Environment.Remove(name);
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var arg in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "swanlab-crawler.dll"), "export",
-                     "--host", server.BaseUrl.ToString().TrimEnd('/'), "--api-key", server.ApiKey,
-                     "--out", output, "--concurrency", "3", "--rate-limit", "2000",
-                 })
-            info.ArgumentList.Add(arg);
-        return Process.Start(info) ?? throw new InvalidOperationException("could not start swanlab-crawler");
-    }
+    Process Start(string output) => CrawlerProcess.StartExport(server, output);
 
-    static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    static int CheckpointLines(string output)
-    {
-        var file = new BackupLayout(output).CheckpointFile;
-        if (!File.Exists(file))
-            return 0;
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Count(c => c == '\n');
-    }
+    static int CheckpointLines(string output) => CrawlerProcess.CheckpointLines(output);
 
     /// <summary>Runs a resume may skip: done in the checkpoint and not RUNNING (those are always exported again).</summary>
     static async Task<int> SkippableRunsAsync(string output)
