@@ -152,12 +152,16 @@ public static class Scenarios
     {
         var runs = ctx.Scale(400, 60);
         var options = new EmulatorOptions { Size = DatasetSize.Large, Runs = runs, KeysPerRun = 4, PointsPerKey = 500, LatencyMs = 5 };
+        // The backup contract exports a RUNNING run again on every resume (its data is still growing), and the large
+        // dataset makes one run in six RUNNING; that is the contract's cost, not redone work, so this scenario backs
+        // up the runs in a final state (the same filter for the uninterrupted crawl and the resumed one).
+        string[] finalStates = ["--state", "FINISHED", "--state", "CRASHED", "--state", "ABORTED"];
 
         long uninterrupted;
         await using (var server = await StartEmulatorAsync(options))
         {
             await using var window = new RequestWindow(server);
-            (await CrawlerProcess.RunAsync(ExportArgs(server, ctx.NewOutputDirectory("resume-baseline")))).EnsureExit();
+            (await CrawlerProcess.RunAsync(ExportArgs(server, ctx.NewOutputDirectory("resume-baseline"), finalStates))).EnsureExit();
             uninterrupted = (await window.CloseAsync()).Requests;
         }
 
@@ -165,13 +169,13 @@ public static class Scenarios
         {
             await using var window = new RequestWindow(server);
             var outDir = ctx.NewOutputDirectory("resume");
-            var first = await CrawlerProcess.RunAsync(ExportArgs(server, outDir), killWhen: () => window.Requests >= uninterrupted / 2);
+            var first = await CrawlerProcess.RunAsync(ExportArgs(server, outDir, finalStates), killWhen: () => window.Requests >= uninterrupted / 2);
             var atKill = window.Requests;
-            (await CrawlerProcess.RunAsync(ExportArgs(server, outDir))).EnsureExit();
+            (await CrawlerProcess.RunAsync(ExportArgs(server, outDir, finalStates))).EnsureExit();
             var total = (await window.CloseAsync()).Requests;
             var ratio = (double)total / uninterrupted;
             return new ScenarioResult(
-                $"7. resume cost ({runs} runs x 4 keys, SIGKILL at 50%)",
+                $"7. resume cost ({runs} runs x 4 keys, runs in a final state, SIGKILL at 50%)",
                 $"{total} requests in all ({atKill} before the kill{(first.Killed ? "" : ", but the crawl ended before the kill point")}), uninterrupted {uninterrupted}",
                 $"uninterrupted crawl: {uninterrupted} requests",
                 F(ratio, "F3"),

@@ -34,6 +34,9 @@ public sealed class RequestPacer : RateLimiter
     private long _waitingNow;
     private long _totalGranted;
     private long _throttles;
+    // Bumped whenever booked slots stop being valid (a rate cut, a Retry-After pause): waiters that booked before it
+    // book again when they wake, so a cut takes effect at once instead of after the queue booked at the old rate.
+    private long _bookingGeneration;
 
     private RequestPacer(double rate, bool adaptive, double minRate, double maxRate, TimeProvider? clock)
     {
@@ -84,6 +87,7 @@ public sealed class RequestPacer : RateLimiter
                 if (retryAfter is { } pause && pause > TimeSpan.Zero)
                 {
                     _nextSlotTicks = Math.Max(_nextSlotTicks, now + ToTicks(pause));
+                    _bookingGeneration++;
                 }
 
                 return;
@@ -109,6 +113,10 @@ public sealed class RequestPacer : RateLimiter
             _rate = Math.Max(_minRate, Math.Min(_rate * 0.8, _ceiling.Value * 0.9));
             _lastDecreaseTicks = _lastAdjustTicks = now;
             _grantedSinceAdjust = 0;
+            // Slots booked ahead at the old rate would keep drawing 429s for as long as the queue is (about a
+            // second with dozens of waiters); drop them, and let their waiters book again at the new rate.
+            _nextSlotTicks = Math.Min(_nextSlotTicks, now + ToTicks(TimeSpan.FromSeconds(1 / _rate)));
+            _bookingGeneration++;
         }
     }
 
@@ -159,15 +167,22 @@ public sealed class RequestPacer : RateLimiter
             return Lease.Granted;
         }
 
-        TimeSpan wait;
-        lock (_gate)
+        for (var rebooking = false; ; rebooking = true)
         {
-            var now = _clock.GetTimestamp();
-            wait = Elapsed(now, Reserve(now, permitCount));
-        }
+            TimeSpan wait;
+            long generation;
+            lock (_gate)
+            {
+                var now = _clock.GetTimestamp();
+                wait = Elapsed(now, Reserve(now, permitCount, counted: !rebooking));
+                generation = _bookingGeneration;
+            }
 
-        if (wait > TimeSpan.Zero)
-        {
+            if (wait <= TimeSpan.Zero)
+            {
+                return Lease.Granted;
+            }
+
             Interlocked.Increment(ref _waitingNow);
             try
             {
@@ -177,17 +192,31 @@ public sealed class RequestPacer : RateLimiter
             {
                 Interlocked.Decrement(ref _waitingNow);
             }
-        }
 
-        return Lease.Granted;
+            lock (_gate)
+            {
+                if (generation == _bookingGeneration)
+                {
+                    return Lease.Granted;
+                }
+            }
+        }
     }
 
-    /// <summary>Books the next free slot(s) and returns the timestamp the caller may start at.</summary>
-    private long Reserve(long now, int permitCount)
+    /// <summary>
+    /// Books the next free slot(s) and returns the timestamp the caller may start at. A request booking again after a
+    /// cut (<paramref name="counted"/> false) was counted when it first booked, so the demand figures skip it.
+    /// </summary>
+    private long Reserve(long now, int permitCount, bool counted = true)
     {
         Adjust(now);
         var start = Math.Max(now, _nextSlotTicks);
         _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
+        if (!counted)
+        {
+            return start;
+        }
+
         _grantedSinceAdjust += permitCount;
         if (Elapsed(_windowStartTicks, now) > TimeSpan.FromSeconds(1))
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using SwanLab.Client.RateLimiting;
 
 namespace SwanLab.Client.Tests.RateLimiting;
@@ -115,6 +116,71 @@ public class RequestPacerSpecs
         var achieved = ok / 40.0;                          // over the last 40 s, after discovery
         Assert.True(achieved >= 0.85 * 50, $"achieved {achieved:F1}/s of 50/s");
         Assert.True(throttled < 0.03 * (ok + throttled), $"{throttled} throttled");
+    }
+
+    /// <summary>Starts <paramref name="count"/> queued acquisitions; each records the fake time it was granted at.</summary>
+    private static (List<Task> Waiters, List<TimeSpan> GrantedAt) Queue(RequestPacer pacer, FakeTimeProvider clock, int count)
+    {
+        var start = clock.GetUtcNow();
+        var grantedAt = new List<TimeSpan>();
+        var waiters = Enumerable.Range(0, count).Select(async _ =>
+        {
+            using var lease = await pacer.AcquireAsync();
+            lock (grantedAt) grantedAt.Add(clock.GetUtcNow() - start);
+        }).ToList();
+        return (waiters, grantedAt);
+    }
+
+    private static async Task AdvanceAsync(FakeTimeProvider clock, TimeSpan total)
+    {
+        // Small fake steps with a real yield between them, so woken waiters can book again before time moves on.
+        for (var t = TimeSpan.Zero; t < total; t += TimeSpan.FromMilliseconds(5))
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(5));
+            await Task.Delay(1);
+        }
+    }
+
+    [Fact]
+    public async Task Should_hold_back_requests_already_queued_when_the_server_says_retry_after()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Fixed(100, clock);
+        var (waiters, grantedAt) = Queue(pacer, clock, 40);   // booked 10 ms apart: 0 .. 390 ms
+
+        await AdvanceAsync(clock, TimeSpan.FromMilliseconds(50));
+        int before;
+        lock (grantedAt) before = grantedAt.Count;
+        pacer.ReportThrottled(TimeSpan.FromSeconds(2));
+        await AdvanceAsync(clock, TimeSpan.FromSeconds(3));
+        await Task.WhenAll(waiters);
+
+        Assert.InRange(before, 1, 8);
+        // Everyone still queued at the 429 starts after the pause, not at the slot booked before it.
+        Assert.All(grantedAt.Skip(before), at => Assert.True(at >= TimeSpan.FromMilliseconds(2050), $"granted at {at}"));
+    }
+
+    [Fact]
+    public async Task Should_apply_a_rate_cut_to_requests_already_queued()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Adaptive(200, clock: clock);
+        var (waiters, grantedAt) = Queue(pacer, clock, 100);  // booked 5 ms apart: 0 .. 495 ms at the old rate
+
+        await AdvanceAsync(clock, TimeSpan.FromMilliseconds(100));
+        pacer.ReportThrottled();                            // 200/s -> 160/s
+        var cutRate = pacer.CurrentRate;
+        int before;
+        lock (grantedAt) before = grantedAt.Count;
+        await AdvanceAsync(clock, TimeSpan.FromMilliseconds(400));
+        int after;
+        lock (grantedAt) after = grantedAt.Count - before;
+        await AdvanceAsync(clock, TimeSpan.FromSeconds(1));
+        await Task.WhenAll(waiters);
+
+        Assert.True(cutRate < 200);
+        // At the old bookings ~80 would start in these 400 ms; at the cut rate at most 400 ms x rate (+1 for the edge).
+        Assert.True(after <= 0.4 * cutRate + 2, $"{after} granted in 400 ms after a cut to {cutRate:F0}/s");
     }
 
     [Fact]
