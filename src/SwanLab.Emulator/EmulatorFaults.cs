@@ -66,7 +66,7 @@ public sealed class EmulatorFaults
 
     public TimeSpan SlowDelay { get; set; }
 
-    /// <summary>Probability that a successful response body is spoiled (see <see cref="MalformedKind"/>).</summary>
+    /// <summary>Probability that a successful JSON or metric-CSV response body is spoiled (see <see cref="MalformedKind"/>).</summary>
     public double MalformedRate { get; set; }
 
     /// <summary>Requests whose responses are always spoiled; replacing the list forgets objects tainted by the old one.</summary>

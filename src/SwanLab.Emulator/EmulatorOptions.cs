@@ -59,7 +59,7 @@ public sealed class EmulatorOptions
     public double TruncateRate { get; set; }
     public double SlowRate { get; set; }
 
-    /// <summary>Probability that a successful response body is spoiled (a kind fitting its content type, or garbage).</summary>
+    /// <summary>Probability that a successful JSON or metric-CSV response body is spoiled (a kind fitting its content type, or garbage).</summary>
     public double MalformedRate { get; set; }
 
     /// <summary>Responses spoiled every time: requests matching these (e.g. a run cuid) get malformed bodies.</summary>

@@ -41,8 +41,9 @@ public static class CrawlProtocol
 /// --workspace/--project/--run selections), starts one <see cref="WorkspaceActor"/> per workspace, owns the run and
 /// series slot gates that bound concurrency, tallies every outcome, and at the end flushes the checkpoint and writes
 /// manifest.jsonl, errors.jsonl and backup.json (complete iff nothing failed) before answering the edge.
-/// On failure: unit failures are only counted (the units retry and record them themselves); a fatal failure
-/// (authentication), an unreadable checkpoint, or an unlistable account drains the whole tree and answers
+/// On failure: unit failures are only counted (the units retry and record them themselves); the account listing is
+/// retried like a unit (backoff, <see cref="CrawlSettings.MaxUnitAttempts"/>); a fatal failure (authentication), an
+/// unreadable checkpoint, or an account still unlistable after that drains the whole tree and answers
 /// <see cref="CrawlProtocol.CrawlAborted"/>. A crashed workspace child is stopped and reported as a failed unit.
 /// Cancel drains the tree (all in-flight work awaited, temp files gone), flushes the checkpoint and answers with
 /// Cancelled = true; nothing is written besides what finished.
@@ -62,6 +63,10 @@ public sealed class CrawlSupervisor : UnitActor
     {
         public static DrainTimeout Instance { get; } = new();
     }
+    private sealed record RetryListing
+    {
+        public static RetryListing Instance { get; } = new();
+    }
 
     // Work that ignores cancellation longer than this is abandoned; its temp files are swept by the next export.
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(10);
@@ -79,7 +84,7 @@ public sealed class CrawlSupervisor : UnitActor
     private IActorRef _replyTo = ActorRefs.Nobody;
     private CheckpointState _state = new(new Dictionary<string, CheckpointEntry>());
     private DateTimeOffset _started;
-    private int _workspaceCount, _projectCount, _runCount, _done, _skipped, _failed;
+    private int _workspaceCount, _projectCount, _runCount, _done, _skipped, _failed, _listingAttempts;
     private long _points;
     private bool _discovered, _finishing, _cancelled;
     private (string Path, UnitFailure Failure)? _fatal;
@@ -123,6 +128,7 @@ public sealed class CrawlSupervisor : UnitActor
             FinishIfDone();
         });
         Receive<PublishStats>(_ => PublishRequestStats());
+        Receive<RetryListing>(_ => ListWorkspaces());
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
@@ -146,6 +152,12 @@ public sealed class CrawlSupervisor : UnitActor
             StartWorkspaces(scoped);
             return;
         }
+        ListWorkspaces();
+    }
+
+    private void ListWorkspaces()
+    {
+        _listingAttempts++;
         var source = _source;
         PipeWork(async ct =>
         {
@@ -170,8 +182,16 @@ public sealed class CrawlSupervisor : UnitActor
                 Abort("backup", new UnitFailure("backup", UnitFailure.From(failure.Cause).Message, Fatal: true));
                 break;
             case Status.Failure failure:
-                // Listing workspaces failed after the client's retries: nothing can be discovered.
+                // Listing workspaces failed after the client's retries. Like any unit it gets more attempts (a
+                // malformed answer or a dropped connection may not happen again); after those nothing can be
+                // discovered, so the crawl stops.
                 var unitFailure = UnitFailure.From(failure.Cause);
+                if (unitFailure.Retryable && _listingAttempts < _settings.MaxUnitAttempts)
+                {
+                    Timers.StartSingleTimer(RetryListing.Instance, RetryListing.Instance,
+                        UnitBackoff.Delay(_listingAttempts, _settings.UnitBackoffMin, _settings.UnitBackoffMax));
+                    break;
+                }
                 Abort("workspaces", unitFailure with { Fatal = true });
                 break;
         }

@@ -146,9 +146,10 @@ internal static class Malformation
                     b.Stats.CountMalformed();
                 }
             }
-            else
+            else if (targeted || json || csv)
             {
-                // Random picks are fitted to what the body is: JSON kinds for JSON, CSV kinds for CSV.
+                // Random picks are fitted to what the body is: JSON kinds for JSON, CSV kinds for CSV. Other bodies
+                // (media, log files) are left alone at random: nothing in them would tell a client they were spoiled.
                 var fitted = (kind, json, csv) switch
                 {
                     (MalformedKind.Garbage, _, _) => MalformedKind.Garbage,

@@ -175,6 +175,31 @@ public sealed class CrawlSupervisorSpecs(ITestOutputHelper output) : CrawlSpecBa
     }
 
     [Fact]
+    public void Should_list_the_account_again_after_a_malformed_answer()
+    {
+        var source = ScriptedSource.Account(2, 1, 2);
+        source.MalformedWorkspaceListings = 2;
+
+        var result = CrawlToEnd(Settings(), source, new TestBackupWriter(Root), new VerifyingCheckpointStore(Root));
+
+        Assert.True(result.Complete);
+        Assert.Equal((3, 4), (source.WorkspaceListings, result.RunsDone));
+    }
+
+    [Fact]
+    public void Should_stop_the_crawl_when_the_account_stays_unlistable()
+    {
+        var source = ScriptedSource.Account(1, 1, 2);
+        source.MalformedWorkspaceListings = int.MaxValue;
+
+        var answer = Crawl(Settings(), source, new TestBackupWriter(Root), new VerifyingCheckpointStore(Root));
+
+        var aborted = Assert.IsType<CrawlProtocol.CrawlAborted>(answer);
+        Assert.Equal(("workspaces", "malformed"), (aborted.Path, aborted.Failure.Kind));
+        Assert.Equal(Settings().MaxUnitAttempts, source.WorkspaceListings);
+    }
+
+    [Fact]
     public void Should_stop_the_crawl_when_the_credentials_are_rejected()
     {
         var source = ScriptedSource.Account(1, 1, 5);

@@ -71,9 +71,20 @@ public sealed class ScriptedSource : ICrawlSource
 
     private static JsonElement Json(object value) => JsonSerializer.SerializeToElement(value);
 
+    /// <summary>How many account listings still answer with a malformed body (as the client reports it).</summary>
+    public int MalformedWorkspaceListings { get; set; }
+
+    public int WorkspaceListings { get; private set; }
+
     public async IAsyncEnumerable<WorkspaceInfo> WorkspacesAsync([EnumeratorCancellation] CancellationToken ct)
     {
         await Task.Yield();
+        WorkspaceListings++;
+        if (MalformedWorkspaceListings > 0)
+        {
+            MalformedWorkspaceListings--;
+            throw new SwanLab.Client.SwanLabProtocolException("GET /api/group/ returned a body that is not JSON.", "GET /api/group/");
+        }
         foreach (var name in _data.Keys) yield return Workspace(name);
     }
 

@@ -163,6 +163,39 @@ public sealed class ParquetSeriesSinkSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_refuse_or_read_every_single_byte_damage_and_every_cut_without_crashing_or_hanging()
+    {
+        // Parquet.Net's own Thrift reader can spin forever on a footer that runs past its end; the reader must refuse
+        // such files first. Every damaged variant of a small file either reads through or is a SeriesFormatException.
+        var info = await WriteAsync("fuzz", Enumerable.Range(0, 12)
+            .Select(i => new SeriesPoint(i, i == 3 ? double.NaN : i * 0.25, i % 3 == 0 ? null : 1_700_000_000_000 + i)).ToArray());
+        var path = _layout.FullPath(info.RelativePath);
+        var original = await File.ReadAllBytesAsync(path);
+        var variants = new List<byte[]>();
+        for (var pos = 0; pos < original.Length; pos++)
+            foreach (var mask in new byte[] { 0x01, 0x80, 0xFF })
+            {
+                var damaged = (byte[])original.Clone();
+                damaged[pos] ^= mask;
+                variants.Add(damaged);
+            }
+        for (var cut = 0; cut < original.Length; cut++) variants.Add(original[..cut]);
+
+        var refused = 0;
+        await Task.Run(async () =>
+        {
+            foreach (var bytes in variants)
+            {
+                await File.WriteAllBytesAsync(path, bytes);
+                try { await foreach (var _ in SeriesFileReader.ReadAsync(path, None)) { } }
+                catch (SeriesFormatException) { refused++; }
+            }
+        }).WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.True(refused >= original.Length, $"only {refused} of {variants.Count} damaged files were refused");
+    }
+
+    [Fact]
     public async Task Should_reject_a_parquet_file_with_other_columns()
     {
         var path = _layout.SeriesFile(Run, "other", SeriesFormat.Parquet);

@@ -115,6 +115,62 @@ public sealed class MalformedResponseSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_account_for_every_run_when_answers_are_malformed_at_random_and_resume_to_the_clean_backup()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, None);
+        var data = server.Dataset;
+        var clean = Settings("clean");
+        await using (var api = await ConnectAsync(server))
+            Assert.True((await CrawlRunner.RunAsync(clean, new SwanLabClientSource(api), null, None)).Complete);
+
+        // Enough attempts that the account listing (a few requests; the crawl stops if it keeps failing) practically
+        // never fails, while a run (~25 requests per attempt) still fails now and then.
+        var spoiled = Settings("spoiled") with { MaxUnitAttempts = 6 };
+        var layout = new BackupLayout(spoiled.OutputDirectory);
+        CrawlResult result;
+        await using (var api = await ConnectAsync(server))
+        {
+            server.Faults.MalformedRate = 0.05;
+            result = await CrawlRunner.RunAsync(spoiled, new SwanLabClientSource(api), null, None);
+            server.Faults.Clear();
+        }
+
+        Assert.True(server.Stats.Snapshot().InjectedMalformed > 0);
+        // No silent loss: each run is done, or it (or the project or workspace it is in) is listed as failed.
+        var errors = await ErrorsWriter.ReadAsync(layout, None);
+        Assert.Equal(result.Complete, errors.Count == 0);
+        Assert.All(errors, e => Assert.Equal("malformed", e.Kind));
+        await using (var checkpoint = new FileCheckpointStore(layout))
+        {
+            var state = await checkpoint.LoadAsync(None);
+            Assert.All(data.Runs.Select(PathOf), path => Assert.True(
+                state.Runs.TryGetValue(path, out var entry) && entry.Status == UnitStatus.Done ||
+                errors.Any(e => path == e.Path || path.StartsWith(e.Path + "/", StringComparison.Ordinal)),
+                $"{path} is neither done nor listed as failed"));
+        }
+        var verify = await BackupVerifier.VerifyAsync(spoiled.OutputDirectory, None);
+        Assert.True(verify.Ok, string.Join("; ", verify.Problems));
+
+        await using (var api = await ConnectAsync(server))
+            result = await CrawlRunner.RunAsync(spoiled, new SwanLabClientSource(api), null, None);
+        Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.Error}")));
+        Assert.Equal(Tree(clean.OutputDirectory), Tree(spoiled.OutputDirectory));
+    }
+
+    /// <summary>Relative path -> sha256 of every backup file except backup.json (timestamps) and the private state folder.</summary>
+    private static SortedDictionary<string, string> Tree(string root)
+    {
+        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
+            if (relative == BackupLayout.BackupInfoFileName || BackupLayout.IsPrivate(relative)) continue;
+            tree[relative] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+        }
+        return tree;
+    }
+
+    [Fact]
     public async Task Should_exit_1_and_name_the_run_when_the_server_sends_malformed_data()
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, None);
