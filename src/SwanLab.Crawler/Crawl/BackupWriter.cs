@@ -6,7 +6,7 @@ namespace SwanLab.Crawler.Crawl;
 /// <summary>
 /// <see cref="IBackupWriter"/> over the storage layer: paths from <see cref="BackupLayout"/> (safe names, never
 /// outside the root), every file through <see cref="AtomicFile"/> (temp + fsync + rename), JSON in
-/// <see cref="CanonicalJson"/> form, series through the CSV/JSONL sinks. Stateless between calls.
+/// <see cref="CanonicalJson"/> form, series through the CSV/JSONL/Parquet sinks. Stateless between calls.
 /// </summary>
 public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? sample) : IBackupWriter
 {
@@ -22,10 +22,36 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
     public ISeriesSink OpenSeries(string runPath, string key, SeriesFormat seriesFormat) =>
         SeriesSinks.Create(layout, runPath, key, seriesFormat);
 
-    public Task<WrittenFile> WriteSeriesIndexAsync(string runPath, IReadOnlyList<SeriesIndexEntry> series, CancellationToken ct) =>
-        new MetricsIndex(format, sample,
-                series.Select(s => MetricsIndexEntry.From(new SeriesInfo(s.Key, s.ExpectedPoints, s.ExpectedLastStep), s.File)).ToList())
-            .WriteAsync(layout, runPath, ct);
+    public async Task<WrittenFile> WriteSeriesIndexAsync(string runPath, IReadOnlyList<SeriesIndexEntry> series, CancellationToken ct)
+    {
+        var index = new MetricsIndex(format, sample,
+            series.Select(s => MetricsIndexEntry.From(new SeriesInfo(s.Key, s.ExpectedPoints, s.ExpectedLastStep), s.File)).ToList());
+        var written = await index.WriteAsync(layout, runPath, ct);
+        RemoveSeriesFilesNotIn(runPath, index);
+        return written;
+    }
+
+    /// <summary>
+    /// Once the new index is durable, series files it does not name are leftovers of an earlier export of the run (in
+    /// another format, or a series the server no longer has); keeping them would make the folder differ from a fresh
+    /// export and show duplicates next to the real files.
+    /// </summary>
+    private void RemoveSeriesFilesNotIn(string runPath, MetricsIndex index)
+    {
+        var directory = layout.MetricsDirectory(runPath);
+        if (!Directory.Exists(directory)) return;
+        var named = index.Series.Select(e => e.File).ToHashSet(StringComparer.Ordinal);
+        var removed = false;
+        foreach (var file in Directory.EnumerateFiles(directory))
+        {
+            var name = Path.GetFileName(file);
+            if (named.Contains(name) || name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal)) continue;
+            if (!Enum.GetValues<SeriesFormat>().Any(f => name.EndsWith(BackupLayout.SeriesExtension(f), StringComparison.Ordinal))) continue;
+            File.Delete(file);
+            removed = true;
+        }
+        if (removed) AtomicFile.FsyncDirectory(directory);
+    }
 
     public async Task<WrittenFile?> WriteLogsAsync(string runPath, IAsyncEnumerable<LogLine> lines, CancellationToken ct)
     {
@@ -50,6 +76,8 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         try
         {
             var index = await MetricsIndex.ReadAsync(layout.MetricsIndexFile(runPath), ct);
+            // Exported in another format or resolution: export it again as asked, or backup.json would misdescribe it.
+            if (index.Format != format || index.Sample != sample) return null;
             return index.Series.Sum(s => s.Points);
         }
         catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)

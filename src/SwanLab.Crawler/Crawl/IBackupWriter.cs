@@ -29,7 +29,10 @@ public interface IBackupWriter
     /// <summary>logs.jsonl; null (and no file) when the run has no log lines.</summary>
     Task<WrittenFile?> WriteLogsAsync(string runPath, IAsyncEnumerable<LogLine> lines, CancellationToken ct);
 
-    /// <summary>Points a run exported earlier holds (from its metrics/index.json); null when that cannot be read.</summary>
+    /// <summary>
+    /// Points a run exported earlier holds (from its metrics/index.json); null when that cannot be read or the run was
+    /// exported in another series format or sample size (null means: export the run again).
+    /// </summary>
     Task<long?> CountPointsAsync(string runPath, CancellationToken ct);
 
     /// <summary>Notes the runs a listing selected (private state, for <c>status</c>'s "left" column).</summary>
