@@ -121,7 +121,11 @@ internal static class Malformation
         try
         {
             await next(ctx);
-            await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+            if (!ctx.RequestAborted.IsCancellationRequested)
+            {
+                // Handlers that wrote through BodyWriter (the CSV streamer) may have bytes not yet in the capture.
+                await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+            }
         }
         finally
         {
