@@ -31,9 +31,9 @@ public static class ParquetSeriesReader
         }
     }
 
-    // The sink writes at most ParquetSeriesSink.DefaultRowGroupRows per group; a damaged footer must not make verify
-    // allocate gigabytes.
-    private const long MaxRowGroupRows = 1 << 24;
+    // The sink writes at most ParquetSeriesSink.DefaultRowGroupRows (64 Ki) rows per group; 16 times that leaves room
+    // for a later, larger setting while a damaged footer still cannot make verify allocate more than ~32 MiB a group.
+    private const long MaxRowGroupRows = 1 << 20;
 
     private sealed record Fields(DataField Step, DataField Value, DataField Timestamp);
 
