@@ -55,7 +55,11 @@ public sealed class SeriesFetchActor : UnitActor
                 Context.Parent.Tell(new SeriesFetchProtocol.SeriesExported(_run.Path, _series.Key, entry));
                 break;
             case Status.Failure failure:
-                Context.Parent.Tell(new SeriesFetchProtocol.SeriesFailed(_run.Path, _series.Key, UnitFailure.From(failure.Cause)));
+                // A download's endpoint is a presigned URL, so errors from the CSV itself would not say which series.
+                var unitFailure = UnitFailure.From(failure.Cause);
+                if (!unitFailure.Message.Contains($"'{_series.Key}'", StringComparison.Ordinal))
+                    unitFailure = unitFailure with { Message = $"series '{_series.Key}': {unitFailure.Message}" };
+                Context.Parent.Tell(new SeriesFetchProtocol.SeriesFailed(_run.Path, _series.Key, unitFailure));
                 break;
         }
     }

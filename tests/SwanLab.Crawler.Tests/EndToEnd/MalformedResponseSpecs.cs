@@ -76,6 +76,8 @@ public sealed class MalformedResponseSpecs : IDisposable
         var failure = Assert.Single(result.Failures);
         Assert.Equal((targetPath, "malformed"), (failure.RunPath, failure.ErrorKind));
         Assert.Contains(errorSays, failure.Error, StringComparison.Ordinal);
+        if (kind is not (MalformedKind.Json or MalformedKind.Garbage))
+            Assert.Matches("^series '[^']+': Metric CSV ", failure.Error);
         Assert.Equal(settings.MaxUnitAttempts, failure.Attempts);
 
         var errors = await ErrorsWriter.ReadAsync(layout, None);
