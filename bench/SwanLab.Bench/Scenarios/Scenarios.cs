@@ -104,7 +104,7 @@ public static class Scenarios
         // login, discovery), so the export's own writing rate is points / (wall - that).
         var fixedCost = (await CrawlerProcess.RunAsync(ExportArgs(server, ctx.NewOutputDirectory("big-dry-run"), "--dry-run"))).EnsureExit().Wall;
         var results = new List<ScenarioResult>();
-        foreach (var format in new[] { "csv", "jsonl" })
+        foreach (var format in new[] { "csv", "jsonl", "parquet" })
         {
             var outDir = ctx.NewOutputDirectory("big-" + format);
             var crawl = (await CrawlerProcess.RunAsync(ExportArgs(server, outDir, "--format", format, "--no-logs", "--no-media"))).EnsureExit();
