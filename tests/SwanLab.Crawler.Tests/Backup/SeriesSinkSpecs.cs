@@ -131,6 +131,35 @@ public class SeriesSinkSpecs : IDisposable
         });
     }
 
+    [Fact]
+    public async Task Should_write_jsonl_lines_byte_identical_to_what_utf8_json_writer_writes()
+    {
+        // The sink formats lines by hand for speed; System.Text.Json is the reference for what a JSON line is.
+        var random = new Random(5);
+        var points = Sample.Concat(Enumerable.Range(100, 5000).Select(i => new SeriesPoint(i,
+            i % 2 == 0 ? BitConverter.Int64BitsToDouble(random.NextInt64()) : random.NextDouble() * Math.Pow(10, random.Next(-30, 30)),
+            i % 3 == 0 ? null : long.MaxValue - i))).ToList();
+        await WriteAsync("train/loss", SeriesFormat.Jsonl, points);
+
+        var expected = new System.Buffers.ArrayBufferWriter<byte>();
+        foreach (var point in points)
+        {
+            using (var json = new System.Text.Json.Utf8JsonWriter(expected))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("step", point.Step);
+                if (double.IsFinite(point.Value)) json.WriteNumber("value", point.Value);
+                else json.WriteString("value", double.IsNaN(point.Value) ? "NaN" : point.Value > 0 ? "Infinity" : "-Infinity");
+                if (point.TimestampMs is { } ts) json.WriteNumber("timestamp", ts);
+                else json.WriteNull("timestamp");
+                json.WriteEndObject();
+            }
+            System.Buffers.BuffersExtensions.Write(expected, "\n"u8);
+        }
+        var written = await File.ReadAllBytesAsync(_layout.SeriesFile(Run, "train/loss", SeriesFormat.Jsonl));
+        Assert.Equal(Encoding.UTF8.GetString(expected.WrittenSpan), Encoding.UTF8.GetString(written));
+    }
+
     private async Task<SeriesFileInfo> WriteAsync(string key, SeriesFormat format, IEnumerable<SeriesPoint> points)
     {
         await using var sink = SeriesSinks.Create(_layout, Run, key, format);
