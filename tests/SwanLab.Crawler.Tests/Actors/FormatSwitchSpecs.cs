@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Crawl;
+using SwanLab.Crawler.Tests.Backup;
 
 namespace SwanLab.Crawler.Tests.Actors;
 
@@ -40,7 +40,7 @@ public sealed class FormatSwitchSpecs : IDisposable
         Assert.True(result.Complete);
         Assert.Equal((0, 6), (result.RunsSkipped, result.RunsDone));
         Assert.Empty(Directory.EnumerateFiles(switched.OutputDirectory, "*" + BackupLayout.SeriesExtension(before), SearchOption.AllDirectories));
-        Assert.Equal(Tree(fresh.OutputDirectory), Tree(switched.OutputDirectory));
+        Assert.Equal(BackupTree.Hashes(fresh.OutputDirectory), BackupTree.Hashes(switched.OutputDirectory));
         Assert.True((await BackupVerifier.VerifyAsync(switched.OutputDirectory, None)).Ok);
 
         // Same format again: now the runs are skipped as usual.
@@ -63,18 +63,6 @@ public sealed class FormatSwitchSpecs : IDisposable
         Assert.Equal(50, (await BackupInfo.ReadAsync(layout, None))!.Sample);
         foreach (var index in Directory.EnumerateFiles(settings.OutputDirectory, BackupLayout.MetricsIndexFileName, SearchOption.AllDirectories))
             Assert.Equal(50, (await MetricsIndex.ReadAsync(index, None)).Sample);
-    }
-
-    private static SortedDictionary<string, string> Tree(string root)
-    {
-        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (relative == BackupLayout.BackupInfoFileName || BackupLayout.IsPrivate(relative)) continue;
-            tree[relative] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
-        }
-        return tree;
     }
 
     public void Dispose()

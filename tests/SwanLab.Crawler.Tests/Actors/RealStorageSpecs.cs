@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Crawl;
+using SwanLab.Crawler.Tests.Backup;
 
 namespace SwanLab.Crawler.Tests.Actors;
 
@@ -40,7 +40,7 @@ public sealed class RealStorageSpecs : IDisposable
         Assert.Equal(12, info.Counts.RunsDone);
         Assert.Empty(await ErrorsWriter.ReadAsync(layout, CancellationToken.None));
         var manifest = await ManifestWriter.ReadAsync(layout, CancellationToken.None);
-        Assert.Equal(Tree(settings.OutputDirectory).Keys.Where(k => k is not "manifest.jsonl" and not "backup.json"),
+        Assert.Equal(BackupTree.Hashes(settings.OutputDirectory).Keys.Where(k => k is not "manifest.jsonl" and not "backup.json"),
             manifest.Select(f => f.RelativePath));
         Assert.Contains(manifest, f => f.RelativePath.EndsWith("/metrics/index.json", StringComparison.Ordinal));
     }
@@ -61,7 +61,7 @@ public sealed class RealStorageSpecs : IDisposable
         Assert.Equal((11, 1), (second.RunsSkipped, second.RunsDone));
         Assert.Equal(12 * 3 * 7, second.Points); // skipped runs' points count too
 
-        Assert.Equal(Tree(fresh.OutputDirectory), Tree(resumed.OutputDirectory));
+        Assert.Equal(BackupTree.Hashes(fresh.OutputDirectory), BackupTree.Hashes(resumed.OutputDirectory));
         var freshInfo = await BackupInfo.ReadAsync(new BackupLayout(fresh.OutputDirectory), CancellationToken.None);
         var resumedInfo = await BackupInfo.ReadAsync(new BackupLayout(resumed.OutputDirectory), CancellationToken.None);
         Assert.Equal(freshInfo!.Counts, resumedInfo!.Counts);
@@ -112,22 +112,9 @@ public sealed class RealStorageSpecs : IDisposable
 
         Assert.True(resumed.Complete);
         Assert.Equal((11, 1), (resumed.RunsSkipped, resumed.RunsDone));
-        Assert.Equal(Tree(fresh.OutputDirectory), Tree(crashed.OutputDirectory));
+        Assert.Equal(BackupTree.Hashes(fresh.OutputDirectory), BackupTree.Hashes(crashed.OutputDirectory));
         Assert.Empty(Directory.EnumerateFiles(crashed.OutputDirectory, AtomicFile.TempPrefix + "*", SearchOption.AllDirectories));
         Assert.True((await BackupVerifier.VerifyAsync(crashed.OutputDirectory, CancellationToken.None)).Ok);
-    }
-
-    /// <summary>Relative path -> sha256 of every backup file except backup.json (timestamps) and the private state.</summary>
-    private static SortedDictionary<string, string> Tree(string root)
-    {
-        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (relative == "backup.json" || BackupLayout.IsPrivate(relative)) continue;
-            tree[relative] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
-        }
-        return tree;
     }
 
     public void Dispose()

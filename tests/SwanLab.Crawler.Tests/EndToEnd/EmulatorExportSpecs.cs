@@ -1,10 +1,10 @@
-using System.Security.Cryptography;
 using SwanLab.Client;
 using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Crawl;
 using SwanLab.Crawler.Source;
-using SwanLab.Emulator;
+using SwanLab.Crawler.Tests.Backup;
 using SwanLab.Emulator.Data;
+using SwanLab.Emulator;
 
 namespace SwanLab.Crawler.Tests.EndToEnd;
 
@@ -127,7 +127,7 @@ public sealed class EmulatorExportSpecs : IDisposable
         var runDir = Assert.Single(RunDirectories(oneRun.OutputDirectory));
         // The selected run's files are exactly those of the full export.
         var relative = Path.GetRelativePath(oneRun.OutputDirectory, runDir);
-        Assert.Equal(Tree(Path.Combine(everything.OutputDirectory, relative)), Tree(runDir));
+        Assert.Equal(BackupTree.Hashes(Path.Combine(everything.OutputDirectory, relative)), BackupTree.Hashes(runDir));
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class EmulatorExportSpecs : IDisposable
 
         Assert.True(stats.InjectedFailures > 0 && stats.InjectedResets > 0 && stats.RateLimited > 0, stats.ToString());
         Assert.True(faultyResult.Complete, string.Join("; ", faultyResult.Failures.Select(f => $"{f.RunPath}: {f.ErrorKind} {f.Error}")));
-        Assert.Equal(Tree(clean.OutputDirectory), Tree(faulty.OutputDirectory));
+        Assert.Equal(BackupTree.Hashes(clean.OutputDirectory), BackupTree.Hashes(faulty.OutputDirectory));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class EmulatorExportSpecs : IDisposable
 
         Assert.True(stats.InjectedTruncations > 0, stats.ToString());
         Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.ErrorKind} {f.Error}")));
-        Assert.Equal(Tree(clean.OutputDirectory), Tree(truncated.OutputDirectory));
+        Assert.Equal(BackupTree.Hashes(clean.OutputDirectory), BackupTree.Hashes(truncated.OutputDirectory));
     }
 
     [Theory]
@@ -189,19 +189,6 @@ public sealed class EmulatorExportSpecs : IDisposable
 
     private static IEnumerable<string> RunDirectories(string root) =>
         Directory.EnumerateFiles(root, BackupLayout.RunFileName, SearchOption.AllDirectories).Select(Path.GetDirectoryName)!;
-
-    /// <summary>Relative path -> sha256 of every file except backup.json (timestamps) and the private state folder.</summary>
-    private static SortedDictionary<string, string> Tree(string root)
-    {
-        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (relative == BackupLayout.BackupInfoFileName || BackupLayout.IsPrivate(relative)) continue;
-            tree[relative] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
-        }
-        return tree;
-    }
 
     public void Dispose()
     {

@@ -3,9 +3,10 @@ using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Cli;
 using SwanLab.Crawler.Crawl;
 using SwanLab.Crawler.Source;
+using SwanLab.Crawler.Tests.Backup;
 using SwanLab.Crawler.Tests.Cli;
-using SwanLab.Emulator;
 using SwanLab.Emulator.Data;
+using SwanLab.Emulator;
 
 namespace SwanLab.Crawler.Tests.EndToEnd;
 
@@ -156,20 +157,7 @@ public sealed class MalformedResponseSpecs : IDisposable
         await using (var api = await ConnectAsync(server))
             result = await CrawlRunner.RunAsync(spoiled, new SwanLabClientSource(api), null, None);
         Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.Error}")));
-        Assert.Equal(Tree(clean.OutputDirectory), Tree(spoiled.OutputDirectory));
-    }
-
-    /// <summary>Relative path -> sha256 of every backup file except backup.json (timestamps) and the private state folder.</summary>
-    private static SortedDictionary<string, string> Tree(string root)
-    {
-        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (relative == BackupLayout.BackupInfoFileName || BackupLayout.IsPrivate(relative)) continue;
-            tree[relative] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
-        }
-        return tree;
+        Assert.Equal(BackupTree.Hashes(clean.OutputDirectory), BackupTree.Hashes(spoiled.OutputDirectory));
     }
 
     [Fact]

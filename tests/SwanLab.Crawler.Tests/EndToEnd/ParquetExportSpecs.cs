@@ -3,6 +3,7 @@ using SwanLab.Client;
 using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Crawl;
 using SwanLab.Crawler.Source;
+using SwanLab.Crawler.Tests.Backup;
 using SwanLab.Emulator;
 
 namespace SwanLab.Crawler.Tests.EndToEnd;
@@ -84,26 +85,13 @@ public sealed class ParquetExportSpecs : IDisposable
         Assert.Equal(seriesFiles, report.SeriesChecked);
 
         // Resume into the same folder: finished runs are not fetched again and the backup does not change.
-        var before = Tree(settings.OutputDirectory);
+        var before = BackupTree.Hashes(settings.OutputDirectory);
         var again = await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None);
         Assert.True(again.Complete);
         Assert.Equal(data.Runs.Count(r => !string.Equals(r.State, "RUNNING", StringComparison.OrdinalIgnoreCase)), again.RunsSkipped);
         Assert.Equal(result.Points, again.Points);
-        Assert.Equal(before, Tree(settings.OutputDirectory));
+        Assert.Equal(before, BackupTree.Hashes(settings.OutputDirectory));
         Assert.True((await BackupVerifier.VerifyAsync(settings.OutputDirectory, None)).Ok);
-    }
-
-    /// <summary>Relative path -> sha256 of every file except backup.json (timestamps) and the private state folder.</summary>
-    private static SortedDictionary<string, string> Tree(string root)
-    {
-        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(root, file).Replace('\\', '/');
-            if (relative == BackupLayout.BackupInfoFileName || BackupLayout.IsPrivate(relative)) continue;
-            tree[relative] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
-        }
-        return tree;
     }
 
     public void Dispose()
