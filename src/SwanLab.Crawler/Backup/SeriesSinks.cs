@@ -47,34 +47,43 @@ public static class SeriesSinks
 }
 
 /// <summary>
-/// Shared bookkeeping of the sinks: points are formatted into memory and handed to the file in 64 KiB chunks, so
-/// the per-point path does no I/O and no awaiting.
+/// Shared bookkeeping of the text sinks: each point is formatted as one row of UTF-8 bytes into memory, and the rows
+/// go to the file in 64 KiB chunks, so the per-point path does no I/O and no awaiting.
 /// </summary>
 public abstract class BufferedSeriesSink : ISeriesSink
 {
     protected const int ChunkBytes = 1 << 16;
 
     private readonly AtomicFileWriter _file;
+    private readonly ArrayBufferWriter<byte> _pending = new(ChunkBytes + 4096);
     private long _points;
     private long? _firstStep;
     private long? _lastStep;
     private bool _completed;
     private bool _disposed;
 
-    protected BufferedSeriesSink(AtomicFileWriter file) => _file = file;
+    /// <summary>Opens the sink; <paramref name="header"/> (possibly empty) starts the file.</summary>
+    protected BufferedSeriesSink(AtomicFileWriter file, ReadOnlySpan<byte> header)
+    {
+        _file = file;
+        _pending.Write(header);
+    }
 
     /// <summary>Points written so far.</summary>
     public long Points => _points;
+
+    /// <summary>The most bytes <see cref="FormatRow"/> can write for one point.</summary>
+    protected abstract int MaxRowBytes { get; }
 
     public ValueTask WriteAsync(SeriesPoint point, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_completed) throw new InvalidOperationException("The series is already complete.");
-        Append(point);
+        _pending.Advance(FormatRow(_pending.GetSpan(MaxRowBytes), point));
         _points++;
         _firstStep ??= point.Step;
         _lastStep = point.Step;
-        return PendingBytes >= ChunkBytes ? DrainAsync(ct) : ValueTask.CompletedTask;
+        return _pending.WrittenCount >= ChunkBytes ? DrainAsync(ct) : ValueTask.CompletedTask;
     }
 
     public async Task<SeriesFileInfo> CompleteAsync(CancellationToken ct)
@@ -95,23 +104,42 @@ public abstract class BufferedSeriesSink : ISeriesSink
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Formats one point into the in-memory buffer.</summary>
-    protected abstract void Append(SeriesPoint point);
+    /// <summary>Formats one point as one row (line end included) into <paramref name="row"/>; returns its length.</summary>
+    protected abstract int FormatRow(Span<byte> row, SeriesPoint point);
 
-    /// <summary>Bytes formatted but not yet handed to the file.</summary>
-    protected abstract int PendingBytes { get; }
+    /// <summary>Copies fixed text; returns its length.</summary>
+    protected static int Put(Span<byte> destination, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(destination);
+        return text.Length;
+    }
 
-    /// <summary>Moves the formatted bytes out of the buffer and empties it.</summary>
-    protected abstract ReadOnlyMemory<byte> TakePending();
+    /// <summary>An integer in invariant culture; returns its length.</summary>
+    protected static int Put(Span<byte> destination, long number)
+    {
+        number.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture);
+        return written;
+    }
 
-    /// <summary>Called after <see cref="TakePending"/>'s bytes were written, so the buffer may be reused.</summary>
-    protected abstract void ResetPending();
+    /// <summary>
+    /// A value as the shortest text that round-trips to the same double (invariant culture); NaN and the infinities
+    /// as the given spellings, which differ per format.
+    /// </summary>
+    protected static int Put(Span<byte> destination, double value, ReadOnlySpan<byte> nan, ReadOnlySpan<byte> infinity,
+        ReadOnlySpan<byte> negativeInfinity)
+    {
+        if (double.IsFinite(value))
+        {
+            value.TryFormat(destination, out var written, "R", CultureInfo.InvariantCulture);
+            return written;
+        }
+        return Put(destination, double.IsNaN(value) ? nan : value > 0 ? infinity : negativeInfinity);
+    }
 
     private async ValueTask DrainAsync(CancellationToken ct)
     {
-        var pending = TakePending();
-        if (pending.Length > 0) await _file.Stream.WriteAsync(pending, ct).ConfigureAwait(false);
-        ResetPending();
+        if (_pending.WrittenCount > 0) await _file.Stream.WriteAsync(_pending.WrittenMemory, ct).ConfigureAwait(false);
+        _pending.ResetWrittenCount();
     }
 }
 
@@ -123,49 +151,22 @@ public abstract class BufferedSeriesSink : ISeriesSink
 /// </summary>
 public sealed class CsvSeriesSink : BufferedSeriesSink
 {
+    internal CsvSeriesSink(AtomicFileWriter file) : base(file, "step,value,timestamp\n"u8)
+    {
+    }
+
     /// <summary>Longest row: two 20-character integers, a 24-character double, two commas and a line feed.</summary>
-    private const int MaxRowBytes = 72;
+    protected override int MaxRowBytes => 72;
 
-    private static readonly byte[] Header = "step,value,timestamp\n"u8.ToArray();
-
-    private readonly ArrayBufferWriter<byte> _pending = new(ChunkBytes + 4096);
-
-    internal CsvSeriesSink(AtomicFileWriter file) : base(file) => _pending.Write(Header);
-
-    protected override void Append(SeriesPoint point)
+    protected override int FormatRow(Span<byte> row, SeriesPoint point)
     {
-        var row = _pending.GetSpan(MaxRowBytes);
-        var at = Format(row, point.Step);
+        var at = Put(row, point.Step);
         row[at++] = (byte)',';
-        at += FormatValue(row[at..], point.Value);
+        at += Put(row[at..], point.Value, "NaN"u8, "inf"u8, "-inf"u8);
         row[at++] = (byte)',';
-        if (point.TimestampMs is { } ts) at += Format(row[at..], ts);
+        if (point.TimestampMs is { } ts) at += Put(row[at..], ts);
         row[at++] = (byte)'\n';
-        _pending.Advance(at);
-    }
-
-    protected override int PendingBytes => _pending.WrittenCount;
-
-    protected override ReadOnlyMemory<byte> TakePending() => _pending.WrittenMemory;
-
-    protected override void ResetPending() => _pending.ResetWrittenCount();
-
-    private static int Format(Span<byte> destination, long number)
-    {
-        number.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture);
-        return written;
-    }
-
-    private static int FormatValue(Span<byte> destination, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            value.TryFormat(destination, out var written, "R", CultureInfo.InvariantCulture);
-            return written;
-        }
-        var text = double.IsNaN(value) ? "NaN"u8 : value > 0 ? "inf"u8 : "-inf"u8;
-        text.CopyTo(destination);
-        return text.Length;
+        return at;
     }
 }
 
@@ -179,53 +180,22 @@ public sealed class CsvSeriesSink : BufferedSeriesSink
 /// </summary>
 public sealed class JsonlSeriesSink : BufferedSeriesSink
 {
+    internal JsonlSeriesSink(AtomicFileWriter file) : base(file, [])
+    {
+    }
+
     /// <summary>Longest line: the fixed text (~35 bytes), two 20-character integers and a 24-character double.</summary>
-    private const int MaxLineBytes = 112;
+    protected override int MaxRowBytes => 112;
 
-    private readonly ArrayBufferWriter<byte> _pending = new(ChunkBytes + 4096);
-
-    internal JsonlSeriesSink(AtomicFileWriter file) : base(file)
+    protected override int FormatRow(Span<byte> line, SeriesPoint point)
     {
-    }
-
-    protected override void Append(SeriesPoint point)
-    {
-        var line = _pending.GetSpan(MaxLineBytes);
         var at = Put(line, "{\"step\":"u8);
-        at += Format(line[at..], point.Step);
+        at += Put(line[at..], point.Step);
         at += Put(line[at..], ",\"value\":"u8);
-        at += FormatValue(line[at..], point.Value);
+        at += Put(line[at..], point.Value, "\"NaN\""u8, "\"Infinity\""u8, "\"-Infinity\""u8);
         at += Put(line[at..], ",\"timestamp\":"u8);
-        at += point.TimestampMs is { } ts ? Format(line[at..], ts) : Put(line[at..], "null"u8);
+        at += point.TimestampMs is { } ts ? Put(line[at..], ts) : Put(line[at..], "null"u8);
         at += Put(line[at..], "}\n"u8);
-        _pending.Advance(at);
-    }
-
-    protected override int PendingBytes => _pending.WrittenCount;
-
-    protected override ReadOnlyMemory<byte> TakePending() => _pending.WrittenMemory;
-
-    protected override void ResetPending() => _pending.ResetWrittenCount();
-
-    private static int Put(Span<byte> destination, ReadOnlySpan<byte> text)
-    {
-        text.CopyTo(destination);
-        return text.Length;
-    }
-
-    private static int Format(Span<byte> destination, long number)
-    {
-        number.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture);
-        return written;
-    }
-
-    private static int FormatValue(Span<byte> destination, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            value.TryFormat(destination, out var written, "R", CultureInfo.InvariantCulture);
-            return written;
-        }
-        return Put(destination, double.IsNaN(value) ? "\"NaN\""u8 : value > 0 ? "\"Infinity\""u8 : "\"-Infinity\""u8);
+        return at;
     }
 }
