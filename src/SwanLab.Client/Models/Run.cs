@@ -280,7 +280,7 @@ public sealed partial class Run
             {
                 if (!expectedKnown && _api.Protocol == SwanLabProtocol.House)
                 {
-                    expectedLastStep = await ExpectedLastStepAsync(key, ct).ConfigureAwait(false);
+                    expectedLastStep = (await LastStepsAsync([key], ct).ConfigureAwait(false)).GetValueOrDefault(key);
                     expectedKnown = true;
                 }
                 if (expectedLastStep is not { } last || (yielded > 0 && lastYielded.Step >= last))
@@ -295,17 +295,6 @@ public sealed partial class Run
                     "giving up rather than returning a partial series.", endpoint, broken);
             Connection.Statistics.CountUrlRefresh();
         }
-    }
-
-    private async Task<long?> ExpectedLastStepAsync(string key, CancellationToken ct)
-    {
-        var projectId = await ProjectIdAsync(ct).ConfigureAwait(false);
-        var json = await Connection.PostJsonAsync(Endpoints.HouseScalarValue, new Dictionary<string, object?>
-        {
-            ["projectId"] = projectId, ["xType"] = "step", ["range"] = new[] { 0, 0 }, ["columns"] = new[] { ColumnRef(key) }, ["num"] = MaxSampledPoints,
-        }, ct, $"Last step of metric '{key}' of run '{Path}'").ConfigureAwait(false);
-        var entry = json.Items().FirstOrDefault(e => e.Str("key") == key);
-        return JsonRead.AsLong(entry.Prop("latest").Prop("index"));
     }
 
     private static bool SameValue(double a, double b) => a.Equals(b);
