@@ -48,16 +48,22 @@ internal static class Summaries
         table.AddRow("Backup", Markup.Escape(outputDirectory));
         console.Write(table);
 
-        if (result.Failures.Count > 0)
+        // A workspace or project that could not be listed is not a run: it gets its own table.
+        foreach (var (title, column, group) in new[]
+                 {
+                     ("Failed runs", "Run", result.Failures.Where(f => IsRun(f.RunPath)).ToList()),
+                     ("Failed workspaces and projects", "Workspace or project", result.Failures.Where(f => !IsRun(f.RunPath)).ToList()),
+                 })
         {
-            var failures = new Table().Border(TableBorder.Simple).Title("Failed runs")
-                .AddColumn("Run").AddColumn("Kind").AddColumn("Attempts").AddColumn("Last error");
-            foreach (var f in result.Failures.Take(FailuresShown))
+            if (group.Count == 0) continue;
+            var failures = new Table().Border(TableBorder.Simple).Title(title)
+                .AddColumn(column).AddColumn("Kind").AddColumn("Attempts").AddColumn("Last error");
+            foreach (var f in group.Take(FailuresShown))
                 failures.AddRow(Markup.Escape(f.RunPath), Markup.Escape(f.ErrorKind ?? "?"), N(f.Attempts),
                     Markup.Escape(secrets.Redact(f.Error)));
             console.Write(failures);
-            if (result.Failures.Count > FailuresShown)
-                console.WriteLine($"... and {result.Failures.Count - FailuresShown} more.");
+            if (group.Count > FailuresShown)
+                console.WriteLine($"... and {group.Count - FailuresShown} more.");
         }
 
         var errorsFile = Path.Combine(outputDirectory, "errors.jsonl");
@@ -117,6 +123,9 @@ internal static class Summaries
         console.Write(table);
         console.MarkupLineInterpolated($"[red]{report.Problems.Count} problem(s)[/] in {report.FilesChecked} files checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
     }
+
+    /// <summary>Failure paths are "workspace", "workspace/project" or "workspace/project/run-id".</summary>
+    static bool IsRun(string unitPath) => unitPath.Count(c => c == '/') == 2;
 
     static TableColumn Right(string header) => new TableColumn(header).RightAligned();
 

@@ -35,6 +35,7 @@ public static class CrawlPlanner
             : await checkpoint.LoadAsync(ct);
 
         var scopes = CrawlScopes.Build(settings);
+        await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         long requests = 0;
         if (scopes is null)
         {

@@ -36,12 +36,16 @@ public static class CrawlRunner
     /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
     /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
     /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
+    /// <exception cref="SelectionNotFoundException">A --workspace/--project/--run selection does not exist.</exception>
     /// <exception cref="UnsafePathException">The output folder cannot be used.</exception>
     public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source,
         ChannelWriter<CrawlEvent>? events, CancellationToken ct, IEnumerable<string>? secrets = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(source);
         CrawlScopes.Build(settings);
+        // Before anything is written: a selection the server does not have is a usage error, not a failed run.
+        await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         var layout = new BackupLayout(settings.OutputDirectory);
         Directory.CreateDirectory(layout.Root);
         AtomicFile.SweepTempFiles(layout.Root);
