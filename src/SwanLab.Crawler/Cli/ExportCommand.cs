@@ -15,7 +15,7 @@ internal static class ExportCommand
     {
     public readonly Option<string?> Out = new("--out", "-o")
     {
-        Description = "Backup folder; created if missing. Exporting into it again resumes. Default: export.out in crawler.hocon (\"backup\"); env SWANLAB_CRAWLER_OUT.",
+        Description = "Backup folder; created if missing. Exporting into it again resumes; a non-empty folder that is not a backup is refused (see --allow-non-empty), and one another export is writing into is refused. Default: export.out in crawler.hocon (\"backup\"); env SWANLAB_CRAWLER_OUT.",
         HelpName = "DIR",
     };
     public readonly Option<string?> Host = new("--host")

@@ -70,6 +70,7 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
             killed.Kill(entireProcessTree: true);
             await killed.WaitForExitAsync();
         }
+        server.Faults.LatencyMs = 0;
         Assert.True(File.Exists(OwnerFile), "a SIGKILLed export leaves its record behind");
         var stale = BackupLock.ReadOwner(new BackupLayout(Out));
         Assert.NotNull(stale);
