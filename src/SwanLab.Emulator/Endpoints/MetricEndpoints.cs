@@ -10,8 +10,9 @@ using SwanLab.Emulator.Http;
 namespace SwanLab.Emulator.Endpoints;
 
 /// <summary>
-/// Metric reads of both SDKs (0.7.8 column CSV and column list; 0.9.7 House scalar/value/export/keys/summaries/log/media)
-/// and the metric uploads an importer sends.
+/// Scalar metric reads of both SDKs (0.7.8 column CSV and column list; 0.9.7 House scalar/value/export/keys), the resume
+/// summary and the metric uploads an importer sends. Summaries, logs and media reads are in <see cref="SummaryEndpoints"/>,
+/// <see cref="LogEndpoints"/> and <see cref="MediaEndpoints"/>.
 /// </summary>
 internal static class MetricEndpoints
 {
@@ -26,12 +27,7 @@ internal static class MetricEndpoints
         app.MapPost("/api/house/metrics/scalar/export", b.Authed(async (ctx, _) => await Export(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
         app.MapPost("/api/house/metrics/{type}/keys", b.Authed(async (ctx, _) => await Keys(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
         app.MapPost("/api/house/metrics/{type}/availability", b.Authed(async (ctx, _) => await Availability(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
-        app.MapPost("/api/house/metrics/summaries", b.Authed(async (ctx, _) => await Summaries(ctx, b, await Json.ReadBody(ctx))));
         app.MapGet("/api/house/metrics/summaries/{projectId}/{experimentId}", b.Authed((ctx, _) => ResumeSummary(ctx, b)));
-        app.MapGet("/api/house/metrics/log", b.Authed((ctx, _) => Logs(ctx, b)));
-        app.MapPost("/api/house/metrics/log/export", b.Authed(async (ctx, _) => await LogExport(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
-        app.MapPost("/api/house/metrics/media", b.Authed(async (ctx, _) => await MediaStepRead(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
-        app.MapPost("/api/house/metrics/f_media", b.Authed(async (ctx, _) => await MediaAll(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
         app.MapPost("/api/house/metrics", b.Authed(async (ctx, _) => await Upload(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
         app.MapPost("/api/experiment/{id}/columns", b.Authed(async (ctx, _) =>
         {
@@ -347,79 +343,6 @@ internal static class MetricEndpoints
         });
     }
 
-    /// <summary>Both body shapes on one path: a JSON array (0.7.8 OpenApi) or {experiments, keys} (0.9.7).</summary>
-    private static Task Summaries(HttpContext ctx, Backend b, JsonNode? body)
-    {
-        var legacy = body is JsonArray;
-        var refs = (legacy ? (JsonArray)body! : body?["experiments"] as JsonArray ?? []).OfType<JsonObject>().ToArray();
-        var wanted = legacy ? null : (body?["keys"] as JsonArray)?.Select(Json.Str).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        return Json.Write(ctx, w =>
-        {
-            w.WriteStartObject();
-            foreach (var reference in refs)
-            {
-                var id = Json.Str(reference["experimentId"]) ?? "";
-                w.WritePropertyName(id);
-                if (DataRun(b, reference) is not { } run)
-                {
-                    w.WriteNullValue();
-                    continue;
-                }
-
-                w.WriteStartObject();
-                foreach (var series in run.Scalars.Select(s => s.Read()))
-                {
-                    if ((wanted is not null && !wanted.Contains(series.Key)) || series.Count == 0)
-                    {
-                        continue;
-                    }
-
-                    var stats = series.Stats();
-                    w.WriteStartObject(series.Key);
-                    w.WriteNumber("step", series.StepAt(series.Count - 1));
-                    w.WritePropertyName("value");
-                    Json.WriteMetricValue(w, series.ValueAt(series.Count - 1));
-                    if (legacy)
-                    {
-                        w.WriteStartObject("min");
-                        w.WriteNumber("index", stats.Min.Step);
-                        w.WritePropertyName("data");
-                        Json.WriteMetricValue(w, stats.Min.Value);
-                        w.WriteEndObject();
-                        w.WriteStartObject("max");
-                        w.WriteNumber("index", stats.Max.Step);
-                        w.WritePropertyName("data");
-                        Json.WriteMetricValue(w, stats.Max.Value);
-                        w.WriteEndObject();
-                    }
-                    else
-                    {
-                        w.WriteStartArray("minMax");
-                        Json.WriteMetricValue(w, stats.Min.Value);
-                        Json.WriteMetricValue(w, stats.Max.Value);
-                        w.WriteEndArray();
-                        w.WritePropertyName("min");
-                        Json.WriteMetricValue(w, stats.Min.Value);
-                        w.WritePropertyName("max");
-                        Json.WriteMetricValue(w, stats.Max.Value);
-                        w.WritePropertyName("avg");
-                        Json.WriteMetricValue(w, stats.Avg.Value);
-                        w.WritePropertyName("median");
-                        Json.WriteMetricValue(w, stats.Median.Value);
-                        w.WritePropertyName("stdDev");
-                        Json.WriteMetricValue(w, stats.StdDev);
-                    }
-
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndObject();
-            }
-
-            w.WriteEndObject();
-        });
-    }
-
     /// <summary>Resume summary: last step per key; <c>log</c> omitted (never null/[]) when there are no logs — 0.7.8 indexes [0].</summary>
     private static Task ResumeSummary(HttpContext ctx, Backend b)
     {
@@ -465,166 +388,6 @@ internal static class MetricEndpoints
             }
 
             w.WriteEndObject();
-        });
-    }
-
-    /// <summary>
-    /// Console lines of one level (exact match; default INFO) with epoch &gt; <c>epoch</c>, at most <c>size</c>;
-    /// <c>count</c> is the number of lines of that level in total, so a client can page by the last epoch.
-    /// </summary>
-    private static Task Logs(HttpContext ctx, Backend b)
-    {
-        var id = Json.Query(ctx, "rootExpId") ?? Json.Query(ctx, "experimentId") ?? "";
-        if (b.Dataset.FindRun(id) is not { } run)
-        {
-            return Json.NotFound(ctx, "experiment");
-        }
-
-        var level = (Json.Query(ctx, "level") ?? "INFO").ToUpperInvariant();
-        var after = Json.QueryInt(ctx, "epoch", 0);
-        var size = Math.Clamp(Json.QueryInt(ctx, "size", 1000), 1, 1000);
-        var lines = run.Logs.All().Where(l => l.Level == level).ToArray();
-        var page = lines.Where(l => l.Epoch > after).Take(size).ToArray();
-        return Json.Write(ctx, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("logs");
-            foreach (var line in page)
-            {
-                w.WriteStartObject();
-                w.WriteNumber("epoch", line.Epoch);
-                w.WriteString("level", line.Level);
-                w.WriteString("message", line.Message);
-                w.WriteString("tag", "");
-                w.WriteString("timestamp", Json.Iso(line.Timestamp));
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteNumber("count", lines.Length);
-            w.WriteEndObject();
-        });
-    }
-
-    private static Task LogExport(HttpContext ctx, Backend b, JsonObject? body)
-    {
-        if (DataRun(b, body) is not { } run)
-        {
-            return Json.NotFound(ctx, "experiment");
-        }
-
-        var start = (int)Math.Max(0, Json.Long(body?["start"]) ?? 0);
-        var rows = (int)Math.Clamp(Json.Long(body?["rows"]) ?? 500_000, 1, 500_000);
-        var cosKey = b.Store.PutExport("log", "log", $"log\n{run.Cuid}\n{start}\n{rows}", new LogFileObject(run.Logs, start, rows));
-        return Json.Write(ctx, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("cosKey", cosKey);
-            w.WriteEndObject();
-        });
-    }
-
-    private static void WriteMore(Utf8JsonWriter w, MediaStep step)
-    {
-        w.WriteStartArray("more");
-        foreach (var item in step.Items)
-        {
-            if (item.Caption is null)
-            {
-                w.WriteNullValue();
-            }
-            else
-            {
-                w.WriteStartObject();
-                w.WriteString("caption", item.Caption);
-                w.WriteEndObject();
-            }
-        }
-
-        w.WriteEndArray();
-    }
-
-    private static void WriteData(Utf8JsonWriter w, MediaStep step)
-    {
-        w.WriteStartArray("data");
-        foreach (var item in step.Items)
-        {
-            w.WriteStringValue(item.Path);
-        }
-
-        w.WriteEndArray();
-    }
-
-    private static Task MediaStepRead(HttpContext ctx, Backend b, JsonObject? body)
-    {
-        var columns = Columns(body);
-        var media = columns.Select(c => DataRun(b, c)?.FindMedia(Json.Str(c["key"]) ?? "")).ToArray();
-        var steps = media.Where(m => m is not null).SelectMany(m => m!.Steps.Select(s => s.Step)).Distinct().Order().ToArray();
-        var step = Json.Long(body?["step"]) ?? (steps.Length > 0 ? steps[0] : 0);
-        return Json.Write(ctx, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("steps");
-            foreach (var s in steps)
-            {
-                w.WriteNumberValue(s);
-            }
-
-            w.WriteEndArray();
-            w.WriteNumber("step", step);
-            w.WriteStartArray("metrics");
-            for (var i = 0; i < columns.Length; i++)
-            {
-                var at = media[i]?.Steps.FirstOrDefault(s => s.Step == step);
-                if (at is null)
-                {
-                    w.WriteNullValue();
-                    continue;
-                }
-
-                w.WriteStartObject();
-                w.WriteString("key", media[i]!.Key);
-                WriteData(w, at);
-                WriteMore(w, at);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
-    }
-
-    private static Task MediaAll(HttpContext ctx, Backend b, JsonObject? body)
-    {
-        var columns = Columns(body);
-        return Json.Write(ctx, w =>
-        {
-            w.WriteStartArray();
-            foreach (var column in columns)
-            {
-                if (DataRun(b, column)?.FindMedia(Json.Str(column["key"]) ?? "") is not { } media)
-                {
-                    w.WriteNullValue();
-                    continue;
-                }
-
-                w.WriteStartObject();
-                w.WriteString("key", media.Key);
-                w.WriteStartArray("metrics");
-                foreach (var step in media.Steps)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("index", step.Step);
-                    WriteData(w, step);
-                    WriteMore(w, step);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
         });
     }
 
