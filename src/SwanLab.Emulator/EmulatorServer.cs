@@ -111,6 +111,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         ProjectEndpoints.Map(app, b);
         RunEndpoints.Map(app, b);
         MetricEndpoints.Map(app, b);
+        ScalarReadEndpoints.Map(app, b);
         FileEndpoints.Map(app, b);
         app.MapGet("/__emulator/stats", (RequestDelegate)(ctx => Json.Write(ctx, w =>
             JsonSerializer.Serialize(w, b.Stats.Snapshot(), StatsJson.Default.EmulatorStatsSnapshot))));
