@@ -114,6 +114,7 @@ public sealed class EmulatorServer : IAsyncDisposable
         SummaryEndpoints.Map(app, b);
         LogEndpoints.Map(app, b);
         MediaEndpoints.Map(app, b);
+        ScalarReadEndpoints.Map(app, b);
         FileEndpoints.Map(app, b);
         app.MapGet("/__emulator/stats", (RequestDelegate)(ctx => Json.Write(ctx, w =>
             JsonSerializer.Serialize(w, b.Stats.Snapshot(), StatsJson.Default.EmulatorStatsSnapshot))));
