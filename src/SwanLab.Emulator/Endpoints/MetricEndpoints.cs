@@ -11,9 +11,9 @@ namespace SwanLab.Emulator.Endpoints;
 
 /// <summary>
 /// Metric reads of both SDKs that are neither scalar series nor summaries/logs/media (0.7.8 column list; 0.9.7 House
-/// keys and availability), the resume summary and the metric uploads an importer sends. Scalar series reads and exports
-/// are in <see cref="ScalarReadEndpoints"/>; summaries, logs and media reads in <see cref="SummaryEndpoints"/>,
-/// <see cref="LogEndpoints"/> and <see cref="MediaEndpoints"/>.
+/// keys and availability) and the resume summary. Scalar series reads and exports are in
+/// <see cref="ScalarReadEndpoints"/>; summaries, logs and media reads in <see cref="SummaryEndpoints"/>,
+/// <see cref="LogEndpoints"/> and <see cref="MediaEndpoints"/>; the uploads in <see cref="MetricUploadEndpoints"/>.
 /// </summary>
 internal static class MetricEndpoints
 {
@@ -23,42 +23,6 @@ internal static class MetricEndpoints
         app.MapPost("/api/house/metrics/{type}/keys", b.Authed(async (ctx, _) => await Keys(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
         app.MapPost("/api/house/metrics/{type}/availability", b.Authed(async (ctx, _) => await Availability(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
         app.MapGet("/api/house/metrics/summaries/{projectId}/{experimentId}", b.Authed((ctx, _) => ResumeSummary(ctx, b)));
-        app.MapPost("/api/house/metrics", b.Authed(async (ctx, _) => await Upload(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
-        app.MapPost("/api/experiment/{id}/columns", b.Authed(async (ctx, _) =>
-        {
-            if (b.Dataset.FindRun(Json.Route(ctx, "id")) is not { } run)
-            {
-                await (b.Dataset.WasDeleted(Json.Route(ctx, "id")) ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment"));
-                return;
-            }
-
-            await RecordColumns(run.Project, await Json.ReadBody(ctx) as JsonArray);
-            await Json.Ok(ctx);
-        }));
-        app.MapPost("/api/projects/{workspace}/{project}/series", b.Authed(async (ctx, _) =>
-        {
-            if (b.Project(ctx) is not { } project)
-            {
-                await Json.NotFound(ctx, "project");
-                return;
-            }
-
-            await RecordColumns(project, (await Json.ReadBody(ctx))?["series"] as JsonArray);
-            await Json.Ok(ctx);
-        }));
-    }
-
-    private static Task RecordColumns(EmulatorProject project, JsonArray? columns)
-    {
-        lock (project.SeriesColumns)
-        {
-            foreach (var column in (columns ?? []).OfType<JsonObject>())
-            {
-                project.SeriesColumns.Add((JsonObject)column.DeepClone());
-            }
-        }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>The run whose data a column ref reads: rootExpId when sent, else experimentId as is.</summary>
@@ -232,95 +196,5 @@ internal static class MetricEndpoints
 
             w.WriteEndObject();
         });
-    }
-
-    private static long TimestampMs(JsonNode? node, Backend b) =>
-        Json.Str(node) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            ? t.ToUnixTimeMilliseconds()
-            : b.Options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private static Task Upload(HttpContext ctx, Backend b, JsonObject? body)
-    {
-        if (body is null)
-        {
-            return Json.BadRequest(ctx, "body required");
-        }
-
-        if (b.Dataset.FindRun(Json.Str(body["experimentId"]) ?? "") is not { } run)
-        {
-            return b.Dataset.WasDeleted(Json.Str(body["experimentId"]) ?? "") ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment");
-        }
-
-        var items = (body["metrics"] as JsonArray ?? []).OfType<JsonObject>().ToArray();
-        switch (Json.Str(body["type"]))
-        {
-            case "scalar":
-                foreach (var item in items)
-                {
-                    var key = Json.Str(item["key"]);
-                    var step = Json.Long(item["index"]);
-                    var value = Json.ParseMetricValue(item["data"]);
-                    if (key is null || step is null || value is null)
-                    {
-                        return Json.BadRequest(ctx, "scalar items need key, index and data");
-                    }
-
-                    if (run.GetOrAddStoredScalar(key) is not { } series)
-                    {
-                        return Json.BadRequest(ctx, "generated series are read-only: " + key);
-                    }
-
-                    series.Put(step.Value, value.Value, TimestampMs(item["create_time"], b));
-                }
-
-                break;
-            case "media":
-                foreach (var item in items)
-                {
-                    var key = Json.Str(item["key"]);
-                    var step = Json.Long(item["index"]);
-                    if (key is null || step is null)
-                    {
-                        return Json.BadRequest(ctx, "media items need key and index");
-                    }
-
-                    var paths = (item["data"] as JsonArray ?? []).Select(Json.Str).OfType<string>().ToArray();
-                    var more = item["more"] as JsonArray ?? [];
-                    var media = paths.Select((p, i) => new MediaItem(p, Json.Str(more.ElementAtOrDefault(i)?["caption"]))).ToArray();
-                    run.GetOrAddMedia(key).Put(new MediaStep(step.Value, media));
-                }
-
-                break;
-            case "log":
-                if (run.Logs is not StoredLogStream logs)
-                {
-                    if (run.Logs.Count > 0)
-                    {
-                        return Json.BadRequest(ctx, "generated logs are read-only");
-                    }
-
-                    logs = new StoredLogStream();
-                    run.Logs = logs;
-                }
-
-                foreach (var item in items)
-                {
-                    var epoch = Json.Long(item["epoch"]) ?? (logs.Count + 1);
-                    var ts = DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs(item["create_time"], b));
-                    logs.Put(new LogLine(epoch, Json.Str(item["level"]) ?? "INFO", Json.Str(item["message"]) ?? "", ts));
-                }
-
-                break;
-            default:
-                return Json.BadRequest(ctx, "type must be scalar, media or log");
-        }
-
-        // 0.7.8 sends its flagId: a superseded one means another process took the run over (stored anyway, answered 202).
-        var superseded = Json.Str(body["flagId"]) is { } flag && flag != run.FlagId;
-        return Json.Write(ctx, w =>
-        {
-            w.WriteStartObject();
-            w.WriteEndObject();
-        }, superseded ? 202 : 200);
     }
 }
