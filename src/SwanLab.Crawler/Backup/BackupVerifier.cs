@@ -66,7 +66,9 @@ public static class BackupVerifier
     {
         var layout = new BackupLayout(root);
         if (!File.Exists(layout.ManifestFile))
-            throw new NotABackupException(File.Exists(layout.CheckpointFile)
+            throw new NotABackupException(BackupLock.RunningWriter(layout) is { } writer
+                ? $"'{layout.Root}' has no {BackupLayout.ManifestFileName} yet: an export is writing into it right now ({writer.Describe()}); verify again when it has finished."
+                : File.Exists(layout.CheckpointFile)
                 ? $"'{layout.Root}' holds an unfinished export (no {BackupLayout.ManifestFileName} yet); run export again to finish it."
                 : $"'{layout.Root}' is not a SwanLab backup: it has no {BackupLayout.ManifestFileName}.");
 
@@ -107,12 +109,17 @@ public static class BackupVerifier
         await Parallel.ForEachAsync(safe, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount },
             async (item, c) =>
             {
-                if (!File.Exists(item.Full))
+                WrittenFile actual;
+                try
                 {
+                    actual = await ManifestWriter.HashFileAsync(item.File.RelativePath, item.Full, c).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // Also when a running export replaces or removes the file between listing and hashing.
                     problems.Add(new(VerifyProblemKind.Missing, item.File.RelativePath, "listed in the manifest, not on disk"));
                     return;
                 }
-                var actual = await ManifestWriter.HashFileAsync(item.File.RelativePath, item.Full, c).ConfigureAwait(false);
                 Interlocked.Add(ref bytes, actual.Bytes);
                 Interlocked.Increment(ref checkedFiles);
                 if (actual.Bytes != item.File.Bytes)
@@ -193,6 +200,11 @@ public static class BackupVerifier
     {
         MetricsIndex index;
         try { index = await MetricsIndex.ReadAsync(indexFull, ct).ConfigureAwait(false); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            problems.Add(new(VerifyProblemKind.Missing, indexRelative, "listed in the manifest, not on disk"));
+            return 0;
+        }
         catch (FormatException e)
         {
             problems.Add(new(VerifyProblemKind.Malformed, indexRelative, e.Message));
@@ -230,6 +242,11 @@ public static class BackupVerifier
             catch (FormatException e)
             {
                 problems.Add(new(VerifyProblemKind.Malformed, relative, e.Message));
+                continue;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                problems.Add(new(VerifyProblemKind.Missing, relative, $"series '{entry.Key}' is in {BackupLayout.MetricsIndexFileName}, its file is not on disk"));
                 continue;
             }
             checkedSeries++;

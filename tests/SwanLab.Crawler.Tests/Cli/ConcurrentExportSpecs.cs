@@ -39,6 +39,7 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
         await WaitUntilAsync(first, () => File.Exists(OwnerFile));
 
         var status = await cli.RunAsync(new ProductionBackend(), "status", "--out", Out);
+        var verifyWhileRunning = await cli.RunAsync(new ProductionBackend(), "verify", "--out", Out);
         var second = await CrawlerProcess.RunExportToEndAsync(server, Out, environment);
         var firstStillRunning = !first.HasExited;
         server.Faults.LatencyMs = 0;
@@ -51,6 +52,8 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
         Assert.Contains("export on host", second.Output, StringComparison.Ordinal);
         Assert.True(status.ExitCode == ExitCodes.FinishedWithFailures, status.ToString());
         Assert.Contains($"writing into {Out} right now: pid {first.Id}", status.Out, StringComparison.Ordinal);
+        Assert.NotEqual(ExitCodes.Complete, verifyWhileRunning.ExitCode);
+        Assert.Contains($"writing into it right now (pid {first.Id}", verifyWhileRunning.All, StringComparison.Ordinal);
         Assert.True(first.ExitCode == ExitCodes.Complete, firstOutput.ToString());
         Assert.False(File.Exists(OwnerFile), "the lock record outlived its export");
         var report = await BackupStatusReader.ReadAsync(Out, CancellationToken.None);
