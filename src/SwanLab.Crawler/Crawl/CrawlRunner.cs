@@ -48,7 +48,7 @@ public static class CrawlRunner
         CrawlScopes.Build(settings);
         var layout = new BackupLayout(settings.OutputDirectory);
         // Before anything is written: someone else's folder, or a selection the server does not have, is a usage error.
-        var found = BackupFolder.EnsureExportable(layout, settings.AllowNonEmpty);
+        var found = CheckOutputFolder(settings);
         await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         Directory.CreateDirectory(layout.Root);
         using var folderLock = BackupLock.Acquire(layout, "export");
@@ -59,6 +59,22 @@ public static class CrawlRunner
         await using var checkpoint = new FileCheckpointStore(layout, secrets);
         return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
             events, ct);
+    }
+
+    /// <summary>
+    /// The checks of the output folder that need no server (someone else's files; an export already writing into it),
+    /// so the command line can refuse at once, before signing in. Writes nothing. The lock itself is taken later, by
+    /// <see cref="RunAsync(CrawlSettings, ICrawlSource, ChannelWriter{CrawlEvent}?, CancellationToken, IEnumerable{string}?)"/>.
+    /// </summary>
+    /// <exception cref="FolderNotABackupException">The folder holds other files (and AllowNonEmpty is off).</exception>
+    /// <exception cref="BackupInUseException">A live export is recorded as writing into the folder.</exception>
+    public static FolderKind CheckOutputFolder(CrawlSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var layout = new BackupLayout(settings.OutputDirectory);
+        var kind = BackupFolder.EnsureExportable(layout, settings.AllowNonEmpty);
+        if (BackupLock.RunningWriter(layout) is { } writer) throw new BackupInUseException(layout, writer, null);
+        return kind;
     }
 
     /// <summary>The same with the storage given explicitly (tests, other stores).</summary>

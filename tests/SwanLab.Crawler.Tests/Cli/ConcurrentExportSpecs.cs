@@ -50,6 +50,7 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
         Assert.True(second.ExitCode == ExitCodes.UsageError, second.Output);
         Assert.Contains($"is in use by pid {first.Id} since", second.Output, StringComparison.Ordinal);
         Assert.Contains("export on host", second.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Signed in", second.Output, StringComparison.Ordinal);
         Assert.True(status.ExitCode == ExitCodes.FinishedWithFailures, status.ToString());
         Assert.Contains($"writing into {Out} right now: pid {first.Id}", status.Out, StringComparison.Ordinal);
         Assert.NotEqual(ExitCodes.Complete, verifyWhileRunning.ExitCode);
