@@ -73,7 +73,8 @@ public static class CrawlRunner
         ArgumentNullException.ThrowIfNull(settings);
         var layout = new BackupLayout(settings.OutputDirectory);
         var kind = BackupFolder.EnsureExportable(layout, settings.AllowNonEmpty);
-        if (BackupLock.RunningWriter(layout) is { } writer) throw new BackupInUseException(layout, writer, null);
+        // Only a holder this host can see alive refuses early; one on another host is left to the OS lock in Acquire.
+        if (BackupLock.RunningWriter(layout) is { IsOnThisHost: true } writer) throw new BackupInUseException(layout, writer, null);
         return kind;
     }
 

@@ -122,6 +122,24 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
         }
     }
 
+    [Fact]
+    public async Task Should_take_over_from_a_record_of_another_host_when_the_OS_lock_is_free()
+    {
+        // A backup on a shared drive whose exporting machine died: its record cannot be checked from here, but nobody
+        // holds the OS lock, so the next export takes the folder instead of being refused for ever.
+        Directory.CreateDirectory(Path.GetDirectoryName(OwnerFile)!);
+        var elsewhere = new LockOwner(4242, "another-machine", "export", DateTimeOffset.UtcNow.AddHours(-3), null, "c3d4");
+        await File.WriteAllBytesAsync(OwnerFile, elsewhere.ToBytes());
+
+        var status = await cli.RunAsync(new ProductionBackend(), "status", "--out", Out);
+        var export = await cli.RunAsync(new ProductionBackend(),
+            "export", "--host", server.BaseUrl.ToString().TrimEnd('/'), "--api-key", server.ApiKey, "--out", Out);
+
+        Assert.Contains("another-machine", status.Out, StringComparison.Ordinal);
+        Assert.True(export.ExitCode == ExitCodes.Complete, export.ToString());
+        Assert.False(File.Exists(OwnerFile));
+    }
+
     static StringBuilder Drain(Process process)
     {
         var output = new StringBuilder();
