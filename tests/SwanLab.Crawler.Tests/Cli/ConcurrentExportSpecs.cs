@@ -33,7 +33,7 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
         // With the OS lock disabled (as on file systems without locks) the owner record alone must keep them apart.
         var environment = osLocksDisabled ? new Dictionary<string, string> { ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" } : null;
         // Slow while the second export starts, so the first is certainly still running; full speed afterwards.
-        server.Faults.LatencyMs = 200;
+        server.Faults.LatencyMs = 500;
         using var first = CrawlerProcess.StartExport(server, Out, environment);
         var firstOutput = Drain(first);
         await WaitUntilAsync(first, () => File.Exists(OwnerFile));
