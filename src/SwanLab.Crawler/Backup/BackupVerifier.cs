@@ -9,7 +9,10 @@ public enum VerifyProblemKind
     Missing,
     /// <summary>A file's size or sha256 differs from the manifest.</summary>
     Changed,
-    /// <summary>A content file on disk that the manifest does not list.</summary>
+    /// <summary>
+    /// A file on disk that the manifest does not list: not written by this tool, so not part of the backup; listed,
+    /// left alone, and not a failure (<see cref="VerifyReport.Ok"/> ignores it).
+    /// </summary>
     Extra,
     /// <summary>A manifest or index entry names a path outside the backup or not in canonical form.</summary>
     UnsafePath,
@@ -27,11 +30,17 @@ public sealed record VerifyProblem(VerifyProblemKind Kind, string Path, string D
     public override string ToString() => $"{Kind}: {Path}: {Detail}";
 }
 
-/// <summary>Outcome of <see cref="BackupVerifier.VerifyAsync"/>; <see cref="Ok"/> is false on any problem.</summary>
+/// <summary>
+/// Outcome of <see cref="BackupVerifier.VerifyAsync"/>; <see cref="Ok"/> is false on any problem with the backup's own
+/// files. Files that are not part of the backup (<see cref="VerifyProblemKind.Extra"/>) are reported, not failed.
+/// </summary>
 public sealed record VerifyReport(string Root, BackupInfo? Info, int FilesChecked, long BytesChecked, int SeriesChecked,
     IReadOnlyList<VerifyProblem> Problems)
 {
-    public bool Ok => Problems.Count == 0;
+    public bool Ok => Problems.All(p => p.Kind == VerifyProblemKind.Extra);
+
+    /// <summary>Files on disk the manifest does not list (not the tool's; never adopted, never deleted).</summary>
+    public IReadOnlyList<VerifyProblem> Extras => Problems.Where(p => p.Kind == VerifyProblemKind.Extra).ToList();
 }
 
 /// <summary>The folder is not a backup (no manifest.jsonl, or no backup.json and no checkpoint for status).</summary>
@@ -126,7 +135,9 @@ public static class BackupVerifier
                 Interlocked.Add(ref series, n);
             }).ConfigureAwait(false);
 
-        return Report(layout, info, checkedFiles, bytes, series, problems);
+        var report = Report(layout, info, checkedFiles, bytes, series, problems);
+        await SuspectUnits.RecordAsync(layout, report, ct).ConfigureAwait(false);
+        return report;
     }
 
     private static async Task<int> CheckSeriesAsync(BackupLayout layout, string indexRelative, string indexFull,

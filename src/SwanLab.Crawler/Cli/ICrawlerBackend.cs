@@ -71,6 +71,9 @@ internal sealed record StatusFailure(string RunPath, string Kind, string Error, 
 internal sealed record VerifyView(int FilesChecked, IReadOnlyList<VerifyProblem> Problems)
 {
     public bool Clean => Problems.Count == 0;
+
+    /// <summary>Files on disk that are not part of the backup (the manifest does not list them): shown, not failed.</summary>
+    public IReadOnlyList<VerifyProblem> Extras { get; init; } = [];
 }
 
 /// <summary>One file (or series) that does not match the manifest: missing, wrong size, wrong hash, wrong point count.</summary>

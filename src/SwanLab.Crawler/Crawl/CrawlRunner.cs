@@ -37,14 +37,18 @@ public static class CrawlRunner
     /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
     /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
     /// <exception cref="UnsafePathException">The output folder cannot be used.</exception>
+    /// <exception cref="OtherSourceException">The folder holds a backup of another server or user (exit code 2).</exception>
     public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source,
         ChannelWriter<CrawlEvent>? events, CancellationToken ct, IEnumerable<string>? secrets = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         CrawlScopes.Build(settings);
         var layout = new BackupLayout(settings.OutputDirectory);
+        // Before anything is written: a folder holding another source's backup is refused.
+        var scope = await SourceAdmission.AdmitAsync(layout, source.Identity, settings, ct);
         Directory.CreateDirectory(layout.Root);
         AtomicFile.SweepTempFiles(layout.Root);
+        await scope.WriteAsync(layout, ct);
         await using var checkpoint = new FileCheckpointStore(layout, secrets);
         return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
             events, ct);

@@ -60,7 +60,7 @@ public sealed class FormatSwitchSpecs : IDisposable
         Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.ErrorKind} {f.Error}")));
         Assert.Equal((0, 6), (result.RunsSkipped, result.RunsDone));
         var layout = new BackupLayout(settings.OutputDirectory);
-        Assert.Equal(50, (await BackupInfo.ReadAsync(layout, None))!.Sample);
+        Assert.Equal(new SeriesVariant(SeriesFormat.Parquet, 50, 6), Assert.Single((await BackupInfo.ReadAsync(layout, None))!.Series));
         foreach (var index in Directory.EnumerateFiles(settings.OutputDirectory, BackupLayout.MetricsIndexFileName, SearchOption.AllDirectories))
             Assert.Equal(50, (await MetricsIndex.ReadAsync(index, None)).Sample);
     }
