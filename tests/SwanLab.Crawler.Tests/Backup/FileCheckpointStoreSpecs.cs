@@ -142,3 +142,22 @@ public class CheckpointContentSpecs : IDisposable
             SwanLab.Crawler.Crawl.ResumeRule.Judge(state, run, settings with { IncludeMedia = false, Sample = 10 }, out _));
     }
 }
+
+public class DiscoveryLogSpecs : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Should_keep_every_line_when_many_projects_record_their_runs_at_once()
+    {
+        var layout = new BackupLayout(_dir.Path);
+        var paths = Enumerable.Range(0, 2000).Select(i => $"ws/p{i % 20}/run-{i:D4}-with-a-longer-id").ToList();
+
+        // Each project actor makes its own DiscoveryLog, as the crawl does.
+        await Task.WhenAll(paths.Chunk(1).Select(chunk => Task.Run(() => new DiscoveryLog(layout).RecordAsync(chunk, CancellationToken.None))));
+
+        Assert.Equal(paths.Order(StringComparer.Ordinal), (await new DiscoveryLog(layout).ReadAsync(CancellationToken.None)).Order(StringComparer.Ordinal));
+    }
+}
