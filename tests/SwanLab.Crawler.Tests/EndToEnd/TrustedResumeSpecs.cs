@@ -251,7 +251,29 @@ public sealed class TrustedResumeSpecs : IAsyncLifetime, IDisposable
             var index = await MetricsIndex.ReadAsync(layout.MetricsIndexFile(PathOf(run)), None);
             Assert.Equal((SeriesFormat.Jsonl, (int?)50), (index.Format, index.Sample));
         }
-        Assert.True((await BackupVerifier.VerifyAsync(backup.OutputDirectory, None)).Ok);
+        var manifest = await ManifestPathsAsync(backup.OutputDirectory);
+        Assert.Contains("aurora-lab/workspace.json", manifest); // recorded by the first export, not rewritten by the second
+        Assert.Contains("alice/v1.2.final/project.json", manifest);
+        Assert.Empty((await BackupVerifier.VerifyAsync(backup.OutputDirectory, None)).Problems);
+    }
+
+    [Fact]
+    public async Task Should_not_call_the_backup_complete_when_a_run_outside_the_selection_lost_a_file()
+    {
+        var backup = Settings("backup");
+        await ExportAsync(backup);
+        var layout = new BackupLayout(backup.OutputDirectory);
+        var outside = _server.Dataset.Runs.First(r => r.Project.Workspace.Username == "aurora-lab" && r.State == "FINISHED");
+        File.Delete(layout.RunFile(PathOf(outside)));
+
+        var partial = await ExportAsync(backup with { Projects = ["alice/mnist-baseline"] });
+
+        Assert.True(partial.Complete); // what this export selected is all there
+        using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(layout.BackupInfoFile));
+        Assert.False(json.RootElement.GetProperty("complete").GetBoolean());
+        Assert.Contains(layout.RelativePath(layout.RunFile(PathOf(outside))), await ManifestPathsAsync(backup.OutputDirectory));
+        var report = await BackupVerifier.VerifyAsync(backup.OutputDirectory, None);
+        Assert.Equal(VerifyProblemKind.Missing, Assert.Single(report.Problems).Kind);
     }
 
     [Fact]
