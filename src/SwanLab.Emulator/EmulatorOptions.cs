@@ -11,6 +11,9 @@ public enum DatasetSize
 
     /// <summary>Benchmark scale; run/key/point counts come from <see cref="EmulatorOptions"/>.</summary>
     Large,
+
+    /// <summary>An empty account, as an import target: the user and its workspaces (alice, team aurora-lab) exist, no projects.</summary>
+    Empty,
 }
 
 /// <summary>Start-up settings of one emulator instance. Fault knobs are copied into <see cref="EmulatorFaults"/>.</summary>

@@ -91,10 +91,14 @@ public sealed class EmulatorServer : IAsyncDisposable
         return new EmulatorServer(app, baseUrl, backend);
     }
 
-    /// <summary>Answers every House read as an older server without that service does: 404 Not Found.</summary>
+    /// <summary>
+    /// Answers every House read as an older server without that service does: 404 Not Found. What the 0.7.8 SDK itself
+    /// sends under /house (metric uploads, the resume summary, the heartbeat, the OpenApi summary) stays: such a server
+    /// takes 0.7.8 runs.
+    /// </summary>
     private static Func<HttpContext, RequestDelegate, Task> LegacyMiddleware(Backend b) => (ctx, next) =>
     {
-        if (!ctx.Request.Path.StartsWithSegments("/api/house", StringComparison.Ordinal))
+        if (!ctx.Request.Path.StartsWithSegments("/api/house", StringComparison.Ordinal) || IsLegacyHouseWrite(ctx.Request))
         {
             return next(ctx);
         }
@@ -104,6 +108,15 @@ public sealed class EmulatorServer : IAsyncDisposable
         ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>()!.ReasonPhrase = "Not Found";
         return Task.CompletedTask;
     };
+
+    private static bool IsLegacyHouseWrite(HttpRequest request)
+    {
+        var path = request.Path.Value ?? "";
+        return (HttpMethods.IsPost(request.Method) && (path is "/api/house/metrics" or "/api/house/metrics/summaries" ||
+                                                       (path.StartsWith("/api/house/experiments/", StringComparison.Ordinal) &&
+                                                        path.EndsWith("/heartbeat", StringComparison.Ordinal)))) ||
+               (HttpMethods.IsGet(request.Method) && path.StartsWith("/api/house/metrics/summaries/", StringComparison.Ordinal));
+    }
 
     private static void MapAll(WebApplication app, Backend b)
     {

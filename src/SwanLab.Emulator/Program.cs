@@ -35,7 +35,7 @@ try
             case "--presign-expiry-s": options.PresignExpiry = TimeSpan.FromSeconds(Int()); break;
             case "-h" or "--help":
                 Console.WriteLine("""
-                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large] [--api-key KEY21] [--self-hosted] [--legacy]
+                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large|empty] [--api-key KEY21] [--self-hosted] [--legacy]
                                             [--runs N --keys N --points N] [--huge-points N]
                                             [--latency-ms N --jitter-ms N --rate-limit N --fail-rate p --reset-rate p
                                              --truncate-rate p --slow-rate p --slow-ms N --malformed-rate p]

@@ -215,11 +215,14 @@ public sealed class MediaSeries(string key)
         }
     }
 
-    internal void Put(MediaStep step)
+    /// <summary>Stores a step's media; true when the step was new.</summary>
+    internal bool Put(MediaStep step)
     {
         lock (_steps)
         {
+            var isNew = !_steps.ContainsKey(step.Step);
             _steps[step.Step] = step;
+            return isNew;
         }
     }
 }
@@ -263,12 +266,15 @@ internal sealed class StoredLogStream() : LogStream(0, null)
 
     public override LogLine At(int index) => Snapshot()[index];
 
-    public void Put(LogLine line)
+    /// <summary>Stores a line; true when its epoch was new.</summary>
+    public bool Put(LogLine line)
     {
         lock (_lines)
         {
+            var isNew = !_lines.ContainsKey(line.Epoch);
             _lines[line.Epoch] = line;
             _snapshot = null;
+            return isNew;
         }
     }
 

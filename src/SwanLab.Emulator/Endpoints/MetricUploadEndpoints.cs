@@ -71,10 +71,13 @@ internal static class MetricUploadEndpoints
             return b.Dataset.WasDeleted(Json.Str(body["experimentId"]) ?? "") ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment");
         }
 
+        // Every item is checked before any is stored: a refused request stores nothing, so a client may send it again.
         var items = (body["metrics"] as JsonArray ?? []).OfType<JsonObject>().ToArray();
+        var writes = b.Stats.Writes;
         switch (Json.Str(body["type"]))
         {
             case "scalar":
+                var points = new List<(StoredScalarSeries Series, long Step, double Value, long Timestamp)>(items.Length);
                 foreach (var item in items)
                 {
                     var key = Json.Str(item["key"]);
@@ -90,11 +93,17 @@ internal static class MetricUploadEndpoints
                         return Json.BadRequest(ctx, "generated series are read-only: " + key);
                     }
 
-                    series.Put(step.Value, value.Value, TimestampMs(item["create_time"], b));
+                    points.Add((series, step.Value, value.Value, TimestampMs(item["create_time"], b)));
+                }
+
+                foreach (var (series, step, value, timestamp) in points)
+                {
+                    writes.CountPoint(series.Put(step, value, timestamp));
                 }
 
                 break;
             case "media":
+                var steps = new List<(string Key, MediaStep Step)>(items.Length);
                 foreach (var item in items)
                 {
                     var key = Json.Str(item["key"]);
@@ -104,10 +113,16 @@ internal static class MetricUploadEndpoints
                         return Json.BadRequest(ctx, "media items need key and index");
                     }
 
+                    // more[i] belongs to data[i] (0.7.8 keeps nulls to stay aligned; 0.9.7's captioned-only list is stored as read).
                     var paths = (item["data"] as JsonArray ?? []).Select(Json.Str).OfType<string>().ToArray();
                     var more = item["more"] as JsonArray ?? [];
                     var media = paths.Select((p, i) => new MediaItem(p, Json.Str(more.ElementAtOrDefault(i)?["caption"]))).ToArray();
-                    run.GetOrAddMedia(key).Put(new MediaStep(step.Value, media));
+                    steps.Add((key, new MediaStep(step.Value, media)));
+                }
+
+                foreach (var (key, step) in steps)
+                {
+                    writes.CountMediaStep(run.GetOrAddMedia(key).Put(step));
                 }
 
                 break;
@@ -123,11 +138,19 @@ internal static class MetricUploadEndpoints
                     run.Logs = logs;
                 }
 
+                var next = logs.Count + 1L;
+                var lines = new List<LogLine>(items.Length);
                 foreach (var item in items)
                 {
-                    var epoch = Json.Long(item["epoch"]) ?? (logs.Count + 1);
+                    var epoch = Json.Long(item["epoch"]) ?? next;
+                    next = epoch + 1;
                     var ts = DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs(item["create_time"], b));
-                    logs.Put(new LogLine(epoch, Json.Str(item["level"]) ?? "INFO", Json.Str(item["message"]) ?? "", ts));
+                    lines.Add(new LogLine(epoch, Json.Str(item["level"]) ?? "INFO", Json.Str(item["message"]) ?? "", ts));
+                }
+
+                foreach (var line in lines)
+                {
+                    writes.CountLogLine(logs.Put(line));
                 }
 
                 break;
@@ -135,6 +158,7 @@ internal static class MetricUploadEndpoints
                 return Json.BadRequest(ctx, "type must be scalar, media or log");
         }
 
+        writes.CountMetricRequest();
         // 0.7.8 sends its flagId: a superseded one means another process took the run over (stored anyway, answered 202).
         var superseded = Json.Str(body["flagId"]) is { } flag && flag != run.FlagId;
         return Json.Write(ctx, w =>

@@ -92,6 +92,7 @@ internal static partial class ProjectEndpoints
                 };
                 b.Dataset.AddProject(project);
                 created = true;
+                b.Stats.Writes.CountProjectCreated();
             }
         }
 

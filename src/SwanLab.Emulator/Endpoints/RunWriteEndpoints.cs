@@ -114,6 +114,7 @@ internal static class RunWriteEndpoints
                 else if (existing is not null)
                 {
                     run = existing;
+                    b.Stats.Writes.CountExperimentResumed();
                     // The resuming process takes the run over; uploads still carrying the old flagId get 202.
                     run.FlagId = Ids.NewCuid();
                 }
@@ -153,6 +154,7 @@ internal static class RunWriteEndpoints
                 b.Dataset.AddRun(run);
                 project.UpdatedAt = b.Options.Clock.GetUtcNow();
                 created = true;
+                b.Stats.Writes.CountExperimentCreated();
             }
         }
 
