@@ -51,6 +51,13 @@ public sealed class EmulatorOptions
     /// </summary>
     public bool Legacy { get; set; }
 
+    /// <summary>
+    /// How a client-chosen run id is kept (unknown in the SDK, §4.13). False (default): an id shaped like a server cuid
+    /// (21 lowercase letters/digits) becomes the run's cuid, any other id only its slug. True: the server always makes its
+    /// own cuid and keeps the client's id as the slug (what the 0.9.7 fixtures <c>{cuid, slug}</c> suggest).
+    /// </summary>
+    public bool ServerRunIds { get; set; }
+
     public int LatencyMs { get; set; }
     public int JitterMs { get; set; }
 

@@ -21,7 +21,7 @@ internal static class RunWriteEndpoints
         {
             if (b.Project(ctx) is not { } project || EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is not { } run)
             {
-                await Json.NotFound(ctx, "experiment");
+                await (b.Dataset.WasDeleted(Json.Route(ctx, "id")) ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment"));
                 return;
             }
 
@@ -62,7 +62,7 @@ internal static class RunWriteEndpoints
         {
             if (b.Project(ctx) is not { } project || EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is not { } run)
             {
-                await Json.NotFound(ctx, "experiment");
+                await (b.Dataset.WasDeleted(Json.Route(ctx, "id")) ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment"));
                 return;
             }
 
@@ -118,7 +118,7 @@ internal static class RunWriteEndpoints
                     // The resuming process takes the run over; uploads still carrying the old flagId get 202.
                     run.FlagId = Ids.NewCuid();
                 }
-                else if (b.Dataset.FindRun(requested) is not null)
+                else if (b.Dataset.FindRun(requested) is not null || b.Dataset.Runs.Any(r => r.Slug == requested))
                 {
                     refusal = "conflict";
                 }
@@ -130,7 +130,7 @@ internal static class RunWriteEndpoints
 
             if (run is null && refusal is null)
             {
-                var cuid = requested is not null && Ids.LooksLikeCuid(requested) ? requested : Ids.NewCuid();
+                var cuid = requested is not null && Ids.LooksLikeCuid(requested) && !b.Options.ServerRunIds ? requested : Ids.NewCuid();
                 var createdAt = Json.Str(body["createdAt"]) is { } at
                     && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : b.Options.Clock.GetUtcNow();
