@@ -157,6 +157,7 @@ internal sealed class DatasetGenerator
             UpdatedAt = created.AddHours(1 + _rng.Next(200)),
             Labels = labels,
             DefaultGroupKeys = groupKeys ?? [],
+            Version = _options.Legacy ? null : 1,
         };
         _dataset.AddProject(project);
         return project;

@@ -42,6 +42,9 @@ public sealed class EmulatorProject
     public DateTimeOffset UpdatedAt { get; set; }
     public IReadOnlyList<string> Labels { get; init; } = [];
 
+    /// <summary><c>1</c> for a multi-view project (columns via <c>/projects/{ws}/{p}/series</c>); null on servers from before views (<c>--legacy</c>).</summary>
+    public int? Version { get; init; } = 1;
+
     /// <summary>A saved server-side grouping (STABLE keys) applied to <c>runs/shows</c> when the request has none.</summary>
     public IReadOnlyList<string> DefaultGroupKeys { get; init; } = [];
 

@@ -89,6 +89,7 @@ internal static partial class ProjectEndpoints
                     Visibility = Json.Str(body?["visibility"]) is "PUBLIC" ? "PUBLIC" : "PRIVATE",
                     CreatedAt = now,
                     UpdatedAt = now,
+                    Version = b.Options.Legacy ? null : 1,
                 };
                 b.Dataset.AddProject(project);
                 created = true;

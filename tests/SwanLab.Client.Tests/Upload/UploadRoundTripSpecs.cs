@@ -99,7 +99,12 @@ public sealed class UploadRoundTripSpecs
         await using var __ = api;
         var up = api.Uploader();
         var project = await up.CreateProjectAsync(new ProjectSpec("alice", "old"));
+        Assert.Equal((true, (int?)null), (project.Created, project.Version));
         var run = await up.CreateExperimentAsync(project, new ExperimentSpec("oldrun0123456789abcde", "old") { CreatedAt = Started });
+        Assert.NotNull(run.FlagId);
+        await up.DeclareColumnsAsync(run, [new ColumnSpec("loss")]);
+        Assert.Equal(1, server.Stats.Requests("POST /api/experiment/{id}/columns"));
+        Assert.Equal(1, server.Stats.Requests("POST /api/projects (legacy 404)"));
         await up.UploadScalarsAsync(run, Points("loss", 12));
         var summary = await up.ResumeSummaryAsync(run);
         Assert.Equal(22, summary.ScalarSteps["loss"]);
