@@ -11,7 +11,9 @@ public sealed class TargetSpecs
     {
         var server = await EmulatorServer.StartAsync(options);
         var client = await TestClient.LoggedIn(server);
-        await client.Post("/api/projects/alice", new JsonObject { ["name"] = "target", ["visibility"] = "PRIVATE" }, HttpStatusCode.Created);
+        // Servers from before multi-view projects only have the legacy create.
+        await client.Post(options.Legacy ? "/api/project" : "/api/projects/alice", new JsonObject { ["name"] = "target", ["visibility"] = "PRIVATE" },
+            HttpStatusCode.Created);
         var created = await client.Post("/api/project/alice/target/experiment", new JsonObject { ["name"] = "r", ["cuid"] = runId }, HttpStatusCode.Created);
         var project = await client.Get("/api/project/alice/target");
         return (server, client, project!["cuid"]!.GetValue<string>(), created!["cuid"]!.GetValue<string>());
@@ -116,6 +118,8 @@ public sealed class TargetSpecs
         var summary = await client.Get($"/api/house/metrics/summaries/{projectId}/{runId}?all=True");
         Assert.Equal(1, summary!["scalar"]![0]!["step"]!.GetValue<long>());
         await client.Post("/api/house/metrics/scalar", new JsonObject { ["projectId"] = projectId, ["columns"] = new JsonArray() }, HttpStatusCode.NotFound);
+        await client.Post("/api/projects/alice", new JsonObject { ["name"] = "views" }, HttpStatusCode.NotFound);
+        Assert.Null((await client.Get("/api/project/alice/target"))!["version"]);
         var csv = await client.Get($"/api/experiment/{runId}/column/csv?key=loss");
         var rows = (await client.Download(csv!["url"]!.GetValue<string>())).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("1,0.25,", rows[1], StringComparison.Ordinal);
