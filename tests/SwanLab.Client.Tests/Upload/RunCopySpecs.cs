@@ -22,16 +22,8 @@ public sealed class RunCopySpecs
 
     private static async Task CopyAsync(SwanLabApi source, Run run, SwanLabUploader up)
     {
-        var sourceProject = await source.ProjectAsync(run.ProjectPath);
-        var project = await up.CreateProjectAsync(new ProjectSpec(sourceProject.Workspace, sourceProject.Name)
-        {
-            Description = sourceProject.Description, Visibility = sourceProject.Visibility,
-        });
-        var target = await up.CreateExperimentAsync(project, new ExperimentSpec(run.Id, run.Name)
-        {
-            CreatedAt = Time(run.CreatedAt), Description = run.Description, Labels = run.Labels, Group = run.Group, JobType = run.JobType,
-            Colors = run.Json().GetProperty("colors").EnumerateArray().Select(c => c.GetString()!).ToList(),
-        });
+        var project = await up.CreateProjectAsync(RunObjects.ToProjectSpec((await source.ProjectAsync(run.ProjectPath)).Json()));
+        var target = await up.CreateExperimentAsync(project, RunObjects.ToExperimentSpec(run.Json()));
         await up.PutConfigAsync(target, run.Profile.RawConfig);
         await up.PutMetadataAsync(target, run.Profile.Metadata);
         await up.PutRequirementsAsync(target, run.Profile.Requirements);
@@ -59,8 +51,8 @@ public sealed class RunCopySpecs
             media.Add(new MediaUpload(step.Key.Key, step.Key.Step, files, null));
         }
         await up.UploadMediaAsync(target, media, MetricRetry.Reconcile);
-        if (run.State != "RUNNING")
-            await up.FinishAsync(target, Enum.Parse<RunFinalState>(run.State, ignoreCase: true), Time(run.FinishedAt));
+        if (RunObjects.FinalState(run.State) is { } state)
+            await up.FinishAsync(target, state, Time(run.FinishedAt));
     }
 
     private static async Task<string> DescribeAsync(Run run)

@@ -128,3 +128,57 @@ public sealed class UploadWireSpecs
             Bodies(stub, "POST /api/experiment/rcuid/columns")[0]);
     }
 }
+
+/// <summary>Answers of the write side that some servers give and the SDK tolerates.</summary>
+public sealed class UploadAnswerSpecs
+{
+    private static UploadRun Run() =>
+        new(new UploadProject("alice", "demo", "pcuid", 1, true, 0, default), "rcuid", null, "r", "2024-08-01T00:00:00Z", null, true, default);
+
+    [Fact]
+    public async Task Should_read_null_members_of_a_resume_summary_as_nothing_stored()
+    {
+        var stub = new StubHandler().On("GET /api/house/metrics/summaries/pcuid/rcuid", (_, _) =>
+            StubHandler.Json("""{"log":null,"media":null,"scalar":[{"key":"loss","step":7},{"key":"loss","step":9}]}"""));
+        await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(stub));
+        var summary = await api.Uploader().ResumeSummaryAsync(Run());
+        Assert.Equal((9L, 0, (long?)null), (summary.ScalarSteps["loss"], summary.MediaSteps.Count, summary.LastLogEpoch));
+        Assert.Contains("createdAt=1722470400", stub.Urls.Single(u => u.Contains("summaries", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_keep_the_api_key_out_of_write_errors_even_when_the_server_echoes_it()
+    {
+        var echo = $$"""{"code":"X","message":"bad key {{StubHandler.Key}}"}""";
+        var stub = new StubHandler()
+            .On("POST /api/project/alice/demo/experiment", (_, _) => StubHandler.Status(HttpStatusCode.Conflict, echo))
+            .On("POST /api/house/metrics", (_, _) => StubHandler.Status(HttpStatusCode.InternalServerError, echo))
+            .On("PUT /api/project/alice/demo/runs/rcuid/state", (_, _) => StubHandler.Status(HttpStatusCode.Forbidden, echo));
+        await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(stub, retries: 1));
+        var up = api.Uploader();
+        var errors = new List<SwanLabException>
+        {
+            await Assert.ThrowsAsync<SwanLabConflictException>(() => up.CreateExperimentAsync(Run().Project, new ExperimentSpec("id", "r"))),
+            await Assert.ThrowsAsync<SwanLabUploadUncertainException>(() => up.UploadScalarsAsync(Run(), [new ScalarUpload("k", 1, 1, null)])),
+            await Assert.ThrowsAsync<SwanLabForbiddenException>(() => up.FinishAsync(Run(), RunFinalState.Finished, DateTimeOffset.UnixEpoch)),
+        };
+        Assert.All(errors, e => Assert.DoesNotContain(StubHandler.Key, e.ToString(), StringComparison.Ordinal));
+        Assert.All(errors, e => Assert.Contains("bad key ***", e.ToString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Should_map_a_run_object_to_the_experiment_create_that_copies_it()
+    {
+        var json = JsonSerializer.Deserialize<JsonElement>("""
+            {"cuid":"c1","slug":"s1","name":"n","createdAt":"2024-08-01T00:00:00.250Z","description":"","labels":[{"name":"a"}],
+             "cluster":"g","job":"","colors":["#1","#2"],"state":"ABORTED"}
+            """);
+        var spec = RunObjects.ToExperimentSpec(json);
+        Assert.Equal(("c1", "n", (string?)null, "g", (string?)null), (spec.Cuid, spec.Name, spec.Description, spec.Group, spec.JobType));
+        Assert.Equal(["a"], spec.Labels);
+        Assert.Equal(["#1", "#2"], spec.Colors);
+        Assert.Equal(new DateTimeOffset(2024, 8, 1, 0, 0, 0, 250, TimeSpan.Zero), spec.CreatedAt);
+        Assert.Equal(RunFinalState.Aborted, RunObjects.FinalState("ABORTED"));
+        Assert.Null(RunObjects.FinalState("RUNNING"));
+    }
+}
