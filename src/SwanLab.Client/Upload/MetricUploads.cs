@@ -24,12 +24,15 @@ public sealed partial class SwanLabUploader
         return PostItemsAsync(run, "scalar", points, (w, p, i) =>
             {
                 w.WriteStartObject();
-                w.WriteString("key", p.Key);
-                w.WriteNumber("index", p.Step);
-                w.WritePropertyName("data");
+                w.WriteString(KeyName, p.Key);
+                w.WriteNumber(IndexName, p.Step);
+                w.WritePropertyName(DataName);
                 WriteValue(w, p.Value);
                 if (p.TimestampMs is { } ms)
-                    w.WriteString("create_time", WireTime.FromUnixMs(ms));
+                {
+                    Span<byte> time = stackalloc byte[WireTime.MsLength];
+                    w.WriteString(CreateTimeName, time[..WireTime.FormatUnixMs(ms, time)]);
+                }
                 if (epochs is not null)
                     w.WriteNumber("epoch", epochs[i]);
                 w.WriteEndObject();
@@ -105,6 +108,11 @@ public sealed partial class SwanLabUploader
             }, m => (m.Key, m.Step), (summary, m) => summary.MediaSteps.TryGetValue(m.Key, out var last) && m.Step <= last,
             retry, (batch, token) => PutMediaFilesAsync(run, batch, token), ct);
     }
+
+    private static readonly JsonEncodedText KeyName = JsonEncodedText.Encode("key");
+    private static readonly JsonEncodedText IndexName = JsonEncodedText.Encode("index");
+    private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("data");
+    private static readonly JsonEncodedText CreateTimeName = JsonEncodedText.Encode("create_time");
 
     private async Task<UploadReport> PostItemsAsync<T>(UploadRun run, string kind, IReadOnlyList<T> items, Action<Utf8JsonWriter, T, int> writeItem,
         Func<T, (string Key, long Step)> identity, Func<ResumeSummary, T, bool> isStored, MetricRetry retry,
