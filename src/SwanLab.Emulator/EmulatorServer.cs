@@ -126,6 +126,10 @@ public sealed class EmulatorServer : IAsyncDisposable
         RunEndpoints.Map(app, b);
         RunWriteEndpoints.Map(app, b);
         MetricEndpoints.Map(app, b);
+        SummaryEndpoints.Map(app, b);
+        LogEndpoints.Map(app, b);
+        MediaEndpoints.Map(app, b);
+        ScalarReadEndpoints.Map(app, b);
         MetricUploadEndpoints.Map(app, b);
         FileEndpoints.Map(app, b);
         app.MapGet("/__emulator/stats", (RequestDelegate)(ctx => Json.Write(ctx, w =>
