@@ -58,6 +58,12 @@ public sealed class EmulatorOptions
     /// </summary>
     public bool ServerRunIds { get; set; }
 
+    /// <summary>
+    /// The server stamps a run's <c>createdAt</c> and <c>finishedAt</c> with its own clock and ignores the client's (a reading
+    /// §4.13 leaves open: 0.7.8 never sends <c>createdAt</c>, so servers of its time may not read it).
+    /// </summary>
+    public bool ServerTimes { get; set; }
+
     public int LatencyMs { get; set; }
     public int JitterMs { get; set; }
 

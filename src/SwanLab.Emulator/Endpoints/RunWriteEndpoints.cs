@@ -76,7 +76,7 @@ internal static class RunWriteEndpoints
 
             run.State = state;
             run.FinishedAt = state == "RUNNING" ? null
-                : Json.Str(body?["finishedAt"]) is { } at && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                : !b.Options.ServerTimes && Json.Str(body?["finishedAt"]) is { } at && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : b.Options.Clock.GetUtcNow();
             await Json.Ok(ctx);
         }));
@@ -131,7 +131,7 @@ internal static class RunWriteEndpoints
             if (run is null && refusal is null)
             {
                 var cuid = requested is not null && Ids.LooksLikeCuid(requested) && !b.Options.ServerRunIds ? requested : Ids.NewCuid();
-                var createdAt = Json.Str(body["createdAt"]) is { } at
+                var createdAt = !b.Options.ServerTimes && Json.Str(body["createdAt"]) is { } at
                     && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : b.Options.Clock.GetUtcNow();
                 run = new EmulatorRun

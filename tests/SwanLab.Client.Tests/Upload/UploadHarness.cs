@@ -8,9 +8,9 @@ namespace SwanLab.Client.Tests.Upload;
 /// <summary>An empty-account emulator, a client on it, and a run's worth of awkward data to upload.</summary>
 internal static class UploadHarness
 {
-    public static async Task<(EmulatorServer Server, SwanLabApi Api)> StartEmptyAsync(bool legacy = false, int retries = 5)
+    public static async Task<(EmulatorServer Server, SwanLabApi Api)> StartEmptyAsync(bool legacy = false, int retries = 5, bool serverTimes = false)
     {
-        var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Empty, Legacy = legacy });
+        var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Empty, Legacy = legacy, ServerTimes = serverTimes });
         return (server, await EmulatorFixture.Connect(server, retries));
     }
 

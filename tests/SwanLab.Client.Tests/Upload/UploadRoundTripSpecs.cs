@@ -134,3 +134,24 @@ public sealed class UploadRoundTripSpecs
         Assert.Equal((1L, 1L, 1L), (writes.ProjectsCreated, writes.ExperimentsCreated, writes.ExperimentsResumed));
     }
 }
+
+/// <summary>A server that keeps its own times: the uploader says what the server holds, so an importer can report it.</summary>
+public sealed class ServerTimeSpecs
+{
+    [Fact]
+    public async Task Should_report_the_createdAt_the_server_kept_when_it_ignores_the_one_sent()
+    {
+        var (server, api) = await StartEmptyAsync(serverTimes: true);
+        await using var _ = server;
+        await using var __ = api;
+        var up = api.Uploader();
+        var sent = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        var project = await up.CreateProjectAsync(new ProjectSpec("alice", "p"));
+        var run = await up.CreateExperimentAsync(project, new ExperimentSpec("abcdefghijklmnopqrstu", "r") { CreatedAt = sent });
+        await up.FinishAsync(run, RunFinalState.Finished, sent.AddHours(1));
+        Assert.NotEqual("2020-01-02T03:04:05.000Z", run.CreatedAt);
+        var read = await api.RunAsync(run.Path);
+        Assert.Equal(run.CreatedAt, read.CreatedAt);
+        Assert.NotEqual("2020-01-02T04:04:05.000Z", read.FinishedAt);
+    }
+}
