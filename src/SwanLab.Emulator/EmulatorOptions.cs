@@ -64,6 +64,12 @@ public sealed class EmulatorOptions
     /// </summary>
     public bool ServerTimes { get; set; }
 
+    /// <summary>
+    /// A finished run ends the session that finished it: the next request with that sid gets 401 (what the 0.9.7 tests say
+    /// the real server does, SDK issue #1715; the SDK logs in again for its next run).
+    /// </summary>
+    public bool EndSessionOnFinish { get; set; }
+
     public int LatencyMs { get; set; }
     public int JitterMs { get; set; }
 

@@ -78,6 +78,11 @@ internal static class RunWriteEndpoints
             run.FinishedAt = state == "RUNNING" ? null
                 : !b.Options.ServerTimes && Json.Str(body?["finishedAt"]) is { } at && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : b.Options.Clock.GetUtcNow();
+            if (b.Options.EndSessionOnFinish && state != "RUNNING")
+            {
+                b.Accounts.EndSession(ctx);
+            }
+
             await Json.Ok(ctx);
         }));
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SwanLab.Client.Upload;
+using SwanLab.Emulator;
 using static SwanLab.Client.Tests.Upload.UploadHarness;
 
 namespace SwanLab.Client.Tests.Upload;
@@ -153,5 +154,26 @@ public sealed class ServerTimeSpecs
         var read = await api.RunAsync(run.Path);
         Assert.Equal(run.CreatedAt, read.CreatedAt);
         Assert.NotEqual("2020-01-02T04:04:05.000Z", read.FinishedAt);
+    }
+}
+
+/// <summary>The real server ends the session when a run finishes (SDK #1715); one client still imports run after run.</summary>
+public sealed class SessionAfterFinishSpecs
+{
+    [Fact]
+    public async Task Should_log_in_again_after_a_finish_ends_the_session_and_upload_the_next_run()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Empty, EndSessionOnFinish = true });
+        await using var api = await EmulatorFixture.Connect(server);
+        var up = api.Uploader();
+        var project = await up.CreateProjectAsync(new ProjectSpec("alice", "p"));
+        foreach (var id in new[] { "aaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbb" })
+        {
+            var run = await up.CreateExperimentAsync(project, new ExperimentSpec(id, id));
+            await up.UploadScalarsAsync(run, Points("loss", 5));
+            await up.FinishAsync(run, RunFinalState.Finished, DateTimeOffset.UtcNow);
+        }
+        Assert.Equal(2, server.Dataset.Runs.Count(r => r.State == "FINISHED" && r.FindScalar("loss")!.Count == 5));
+        Assert.Equal(2, api.Statistics.Logins);
     }
 }
