@@ -66,7 +66,12 @@ public sealed partial class SwanLabUploader
         if (answer.Status == HttpStatusCode.NotFound)
         {
             answer = await SendAsync(HttpMethod.Post, UploadEndpoints.OldProjectCreate(spec.Workspace), body, RequestRetry.Transient, subject, ct,
-                HttpStatusCode.Conflict).ConfigureAwait(false);
+                HttpStatusCode.Conflict, HttpStatusCode.NotFound).ConfigureAwait(false);
+            if (answer.Status == HttpStatusCode.NotFound)
+                throw new SwanLabNotFoundException(
+                    $"{subject}: workspace '{spec.Workspace}' does not exist on {_api.Host} (all three project-create routes answered 404); " +
+                    "the API cannot create workspaces.", "POST /api/" + UploadEndpoints.OldProjectCreate(spec.Workspace), HttpStatusCode.NotFound,
+                    answer.Body.StrOrNull("code"));
         }
 
         var path = UploadEndpoints.Project(spec.Workspace, spec.Name);

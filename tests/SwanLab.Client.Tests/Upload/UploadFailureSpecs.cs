@@ -49,6 +49,7 @@ public sealed class UploadFailureSpecs
         await Assert.ThrowsAsync<SwanLabRunDeletedException>(() => up.UploadScalarsAsync(run, Points("loss", 3)));
         await Assert.ThrowsAsync<SwanLabRunDeletedException>(() => up.DeclareColumnsAsync(run with { Project = project with { Version = null } }, [new ColumnSpec("loss")]));
         var missing = await Assert.ThrowsAsync<SwanLabNotFoundException>(() => up.CreateProjectAsync(new ProjectSpec("nobody", "x")));
+        Assert.Contains("workspace 'nobody' does not exist", missing.Message, StringComparison.Ordinal);
         foreach (var error in new SwanLabException[] { conflict, missing })
             Assert.DoesNotContain(server.ApiKey, error.ToString(), StringComparison.Ordinal);
     }

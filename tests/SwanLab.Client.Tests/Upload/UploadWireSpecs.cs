@@ -182,3 +182,17 @@ public sealed class UploadAnswerSpecs
         Assert.Null(RunObjects.FinalState("RUNNING"));
     }
 }
+
+/// <summary>Paths for new media, as each SDK names them.</summary>
+public sealed class MediaPathSpecs
+{
+    [Fact]
+    public void Should_name_new_media_as_each_sdk_does()
+    {
+        byte[] content = [1, 2, 3];
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+        Assert.Equal($"media/image/005-{hash[..8]}.png", MediaPaths.Sdk097("image", 5, content, "png"));
+        Assert.Equal($"media/text/1234-{hash[..8]}.txt", MediaPaths.Sdk097("text", 1234, content, "txt"));
+        Assert.Equal($"train%2Fimg%20a/image-step5-{hash[..16]}.png", MediaPaths.Sdk078("train/img a", "image", 5, content, "png"));
+    }
+}
