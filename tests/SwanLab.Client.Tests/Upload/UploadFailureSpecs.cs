@@ -79,6 +79,7 @@ public sealed class UploadFailureSpecs
         Assert.Equal((1_000L, 0L, 300L, 0L, 40L, 0L), (writes.PointsStored, writes.DuplicateSteps, writes.LogLinesStored, writes.DuplicateLogLines,
             writes.MediaStepsStored, writes.DuplicateMediaSteps));
         Assert.Equal(1_000, report.Records);
+        Assert.True(report.Resent + report.FoundStored > 0, "no batch needed reconciling");
         Assert.True(server.Stats.Snapshot().InjectedFailures + server.Stats.Snapshot().InjectedResets > 0);
         var read = await ToList((await api.RunAsync(run.Path)).StreamMetricAsync("loss"));
         Assert.Equal(points.Select(p => BitConverter.DoubleToInt64Bits(p.Value)), read.Select(p => BitConverter.DoubleToInt64Bits(p.Value)));
