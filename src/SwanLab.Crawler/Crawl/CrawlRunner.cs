@@ -50,13 +50,11 @@ public static class CrawlRunner
         var layout = new BackupLayout(settings.OutputDirectory);
         // Before anything is written: someone else's folder, a folder holding another source's backup, or a selection
         // the server does not have, is a usage error.
-        var found = CheckOutputFolder(settings);
+        CheckOutputFolder(settings);
         var scope = await SourceAdmission.AdmitAsync(layout, source.Identity, settings, ct);
         await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         Directory.CreateDirectory(layout.Root);
         using var folderLock = BackupLock.Acquire(layout, "export");
-        // Someone's files in an allowed non-empty folder are noted before anything is written, never to be adopted.
-        if (found == FolderKind.Other) BackupFolder.RecordForeignFiles(layout);
         // Only under the lock: a running export's temp files look exactly like a crashed one's.
         AtomicFile.SweepTempFiles(layout.Root);
         await scope.WriteAsync(layout, ct);
