@@ -49,6 +49,7 @@ public static class CrawlRunner
         Directory.CreateDirectory(layout.Root);
         AtomicFile.SweepTempFiles(layout.Root);
         await scope.WriteAsync(layout, ct);
+        await BackupDescription.MarkUnfinishedAsync(layout, ct);
         await using var checkpoint = new FileCheckpointStore(layout, secrets);
         return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
             events, ct);
