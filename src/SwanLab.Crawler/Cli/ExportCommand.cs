@@ -15,7 +15,7 @@ internal static class ExportCommand
     {
     public readonly Option<string?> Out = new("--out", "-o")
     {
-        Description = "Backup folder; created if missing. Exporting into it again resumes. Default: export.out in crawler.hocon (\"backup\"); env SWANLAB_CRAWLER_OUT.",
+        Description = "Backup folder; created if missing. Exporting into it again resumes; a non-empty folder that is not a backup is refused (see --allow-non-empty), and one another export is writing into is refused. Default: export.out in crawler.hocon (\"backup\"); env SWANLAB_CRAWLER_OUT.",
         HelpName = "DIR",
     };
     public readonly Option<string?> Host = new("--host")
@@ -95,6 +95,11 @@ internal static class ExportCommand
     {
         Description = "Export into DIR even though it holds a backup of another server or user (default: refuse, exit 2).",
     };
+    public readonly Option<bool> AllowNonEmpty = new("--allow-non-empty")
+    {
+        Description = "Export into a DIR that already holds files and is not a backup (refused otherwise, exit 2). " +
+                      "Those files are left alone: never listed in the manifest, never deleted.",
+    };
     public readonly Option<bool> Demo = new("--demo")
     {
         Description = "Start a built-in demo SwanLab server in this process and export from it; no account needed.",
@@ -108,7 +113,7 @@ internal static class ExportCommand
     public IReadOnlyList<Option> All =>
     [
         Out, Host, ApiKey, Workspaces, Projects, Runs, States, ConfigFilters, Format, Sample, Concurrency, RateLimit,
-        NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, Demo, ConfigFile,
+        NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, Demo, ConfigFile,
     ];
     }
 
@@ -145,6 +150,7 @@ internal static class ExportCommand
         Refetch = parse.GetValue(o.Refetch),
         VerifyExisting = parse.GetValue(o.VerifyExisting),
         AllowOtherSource = parse.GetValue(o.AllowOtherSource),
+        AllowNonEmpty = parse.GetValue(o.AllowNonEmpty),
         Demo = parse.GetValue(o.Demo),
         ConfigFile = parse.GetValue(o.ConfigFile),
     };
@@ -235,7 +241,7 @@ internal static class ExportCommand
             return ExitCodes.FinishedWithFailures;
         }
         catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException or Backup.BackupInUseException
-                                      or OtherSourceException)
+                                      or Backup.FolderNotABackupException or OtherSourceException)
         {
             return Problems.Usage(env, secrets.Redact(e.Message), "export");
         }

@@ -96,6 +96,7 @@ internal static class SettingsResolver
             VerifyExisting = s.VerifyExisting ?? false,
             AllowOtherSource = flags.AllowOtherSource,
             DemoSource = flags.Demo,
+            AllowNonEmpty = flags.AllowNonEmpty,
             RunConcurrency = s.RunConcurrency!.Value,
             SeriesConcurrency = s.SeriesConcurrency!.Value,
             ChannelCapacity = s.ChannelCapacity!.Value,

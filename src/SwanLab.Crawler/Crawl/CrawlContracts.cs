@@ -31,6 +31,10 @@ public sealed record CrawlSettings
     public bool AllowOtherSource { get; init; }
     /// <summary>The source is the built-in demo server (a new port each time): recorded as "demo", not by its URL.</summary>
     public bool DemoSource { get; init; }
+    /// <summary>
+    /// Export into a folder that is neither empty nor a backup. Its files are never listed in the manifest nor deleted.
+    /// </summary>
+    public bool AllowNonEmpty { get; init; }
     public int RunConcurrency { get; init; } = 16;
     public int SeriesConcurrency { get; init; } = 32;
     public int ChannelCapacity { get; init; } = 4096;
