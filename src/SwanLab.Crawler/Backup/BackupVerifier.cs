@@ -31,18 +31,19 @@ public sealed record VerifyProblem(VerifyProblemKind Kind, string Path, string D
 }
 
 /// <summary>
-/// Outcome of <see cref="BackupVerifier.VerifyAsync"/>. <see cref="Ok"/>: every file in the manifest is there and
-/// matches (files that are not part of the backup, <see cref="VerifyProblemKind.Extra"/>, are reported, not failed);
+/// Outcome of <see cref="BackupVerifier.VerifyAsync"/>. <see cref="Ok"/>: every file the manifest lists matches it
+/// (files that are not part of the backup, <see cref="VerifyProblemKind.Extra"/>, are reported, not failed);
 /// <see cref="Complete"/>: nothing selected is missing from the backup. <c>verify</c> passes only when both hold.
 /// </summary>
 public sealed record VerifyReport(string Root, BackupInfo? Info, int FilesChecked, long BytesChecked, int SeriesChecked,
     IReadOnlyList<VerifyProblem> Problems)
 {
-    /// <summary>Every file in the manifest is there and matches; other files on disk are only listed (<see cref="Extras"/>).</summary>
+    /// <summary>Every file in the manifest is there and matches.</summary>
     public bool Ok => Problems.All(p => p.Kind == VerifyProblemKind.Extra);
 
     /// <summary>Files on disk the manifest does not list (not the tool's; never adopted, never deleted).</summary>
     public IReadOnlyList<VerifyProblem> Extras => Problems.Where(p => p.Kind == VerifyProblemKind.Extra).ToList();
+
     /// <summary>
     /// Why the backup is not complete, one line each (failed units, runs left, backup.json's <c>complete</c>, an export
     /// still running); empty when it is.

@@ -83,6 +83,11 @@ internal static class ExportCommand
     {
         Description = "Ignore the checkpoint in DIR and export everything again (default: resume, skipping finished runs).",
     };
+    public readonly Option<bool> AllowNonEmpty = new("--allow-non-empty")
+    {
+        Description = "Export into a DIR that already holds files and is not a backup (refused otherwise, exit 2). " +
+                      "Those files are left alone: never listed in the manifest, never deleted.",
+    };
     public readonly Option<bool> Refetch = new("--refetch")
     {
         Description = "Export the selected runs again even if DIR holds them; the rest of the checkpoint is kept. Needs --workspace, --project or --run. Example: --refetch --run alice/mnist/h2k3x9",
@@ -94,11 +99,6 @@ internal static class ExportCommand
     public readonly Option<bool> AllowOtherSource = new("--allow-other-source")
     {
         Description = "Export into DIR even though it holds a backup of another server or user (default: refuse, exit 2).",
-    };
-    public readonly Option<bool> AllowNonEmpty = new("--allow-non-empty")
-    {
-        Description = "Export into a DIR that already holds files and is not a backup (refused otherwise, exit 2). " +
-                      "Those files are left alone: never listed in the manifest, never deleted.",
     };
     public readonly Option<bool> Demo = new("--demo")
     {
@@ -147,10 +147,10 @@ internal static class ExportCommand
         NoMedia = parse.GetValue(o.NoMedia),
         DryRun = parse.GetValue(o.DryRun),
         Restart = parse.GetValue(o.Restart),
+        AllowNonEmpty = parse.GetValue(o.AllowNonEmpty),
         Refetch = parse.GetValue(o.Refetch),
         VerifyExisting = parse.GetValue(o.VerifyExisting),
         AllowOtherSource = parse.GetValue(o.AllowOtherSource),
-        AllowNonEmpty = parse.GetValue(o.AllowNonEmpty),
         Demo = parse.GetValue(o.Demo),
         ConfigFile = parse.GetValue(o.ConfigFile),
     };
@@ -241,7 +241,7 @@ internal static class ExportCommand
             return ExitCodes.FinishedWithFailures;
         }
         catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException or Backup.BackupInUseException
-                                      or Backup.FolderNotABackupException or OtherSourceException)
+                                       or Backup.FolderNotABackupException or OtherSourceException)
         {
             return Problems.Usage(env, secrets.Redact(e.Message), "export");
         }

@@ -84,14 +84,14 @@ internal sealed record VerifyView(int FilesChecked, IReadOnlyList<VerifyProblem>
     /// <summary>Why the backup is not complete (failed or left runs, complete: false, an export running), one line each.</summary>
     public IReadOnlyList<string> Incomplete { get; init; } = [];
 
-    /// <summary>Every file matches the manifest (files it does not list are in <see cref="Extras"/>, not failures).</summary>
+    /// <summary>Files on disk that are not part of the backup (the manifest does not list them): shown, not failed.</summary>
+    public IReadOnlyList<VerifyProblem> Extras { get; init; } = [];
+
+    /// <summary>Every file the manifest lists matches it.</summary>
     public bool FilesMatch => Problems.Count == 0;
 
     /// <summary>What <c>verify</c> exits 0 on: every file matches and the backup is complete.</summary>
     public bool Clean => FilesMatch && Incomplete.Count == 0;
-
-    /// <summary>Files on disk that are not part of the backup (the manifest does not list them): shown, not failed.</summary>
-    public IReadOnlyList<VerifyProblem> Extras { get; init; } = [];
 }
 
 /// <summary>One file (or series) that does not match the manifest: missing, wrong size, wrong hash, wrong point count.</summary>

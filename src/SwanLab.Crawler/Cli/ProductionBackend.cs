@@ -127,8 +127,8 @@ internal sealed class ProductionBackend : ICrawlerBackend
                 report.Problems.Where(p => p.Kind != Backup.VerifyProblemKind.Extra)
                     .Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList())
             {
-                Extras = report.Extras.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList(),
                 Incomplete = report.Incomplete,
+                Extras = report.Extras.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList(),
             };
         }
         catch (Backup.NotABackupException e)

@@ -68,25 +68,6 @@ internal static class CrawlerProcess
         return reader.ReadToEnd().Count(c => c == '\n');
     }
 
-    /// <summary>Checkpoint lines that record runs (not the workspace.json / project.json units recorded alongside).</summary>
-    public static int CheckpointRunLines(string output)
-    {
-        var file = new BackupLayout(output).CheckpointFile;
-        if (!File.Exists(file))
-            return 0;
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n').Count(line =>
-        {
-            try
-            {
-                using var doc = System.Text.Json.JsonDocument.Parse(line);
-                return BackupContents.IsRun(doc.RootElement.GetProperty("path").GetString() ?? "");
-            }
-            catch (System.Text.Json.JsonException) { return false; }
-        });
-    }
-
     /// <summary>Sends a POSIX signal (SIGTERM = 15, SIGINT = 2); Process.Kill only knows SIGKILL.</summary>
     public static void Signal(Process process, int signal)
     {
