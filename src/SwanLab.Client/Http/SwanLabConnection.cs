@@ -94,6 +94,8 @@ internal sealed class SwanLabConnection : IDisposable
                 MaxDelay = options.MaxRetryDelay,
                 ShouldHandle = args => new ValueTask<bool>(args.Outcome switch
                 {
+                    // A TLS handshake that fails fails the same way every time (plain-HTTP server, bad certificate).
+                    { Exception: HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } } => false,
                     { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
                     // A cancellation the caller did not ask for is a timeout further down (handler, proxy).
                     { Exception: OperationCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
@@ -107,9 +109,17 @@ internal sealed class SwanLabConnection : IDisposable
                         ? (wait > options.MaxRetryDelay ? options.MaxRetryDelay : wait)
                         : null);
                 },
-                OnRetry = _ =>
+                OnRetry = args =>
                 {
                     statistics.CountRetry();
+                    if (options.OnRetry is { } observe)
+                    {
+                        var reason = args.Outcome.Result is { } failed
+                            ? $"HTTP {(int)failed.StatusCode} {failed.ReasonPhrase}"
+                            : args.Outcome.Exception?.Message ?? "unknown failure";
+                        observe(new SwanLabRetryEvent(args.Context.Properties.GetValue(EndpointKey, "?"), args.AttemptNumber,
+                            args.RetryDelay, reason));
+                    }
                     return default;
                 },
             });
@@ -246,6 +256,7 @@ internal sealed class SwanLabConnection : IDisposable
             var context = ResilienceContextPool.Shared.Get(ct);
             // Presigned downloads go to the object store, not the API: they don't spend the API's budget.
             context.Properties.Set(SpendsApiBudget, auth != RequestAuth.None);
+            context.Properties.Set(EndpointKey, endpoint);
             try
             {
                 response = await _pipeline.ExecuteAsync(async (ctx, _) =>
@@ -327,6 +338,7 @@ internal sealed class SwanLabConnection : IDisposable
     }
 
     private static readonly ResiliencePropertyKey<bool> SpendsApiBudget = new("SwanLab.SpendsApiBudget");
+    private static readonly ResiliencePropertyKey<string> EndpointKey = new("SwanLab.Endpoint");
 
     /// <summary>Waits for a permit; a full queue means "wait and queue again", never a failed request.</summary>
     private static async ValueTask<RateLimitLease> AcquirePermitAsync(RateLimiter limiter, CancellationToken ct)
