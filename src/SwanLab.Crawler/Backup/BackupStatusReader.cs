@@ -82,7 +82,8 @@ public static class BackupStatusReader
         var layout = new BackupLayout(root);
         var hasCheckpoint = File.Exists(layout.CheckpointFile);
         var info = await BackupInfo.ReadAsync(layout, ct).ConfigureAwait(false);
-        if (!hasCheckpoint && info is null)
+        // An export that was stopped before its first run finished leaves only the private folder: a backup, 0 runs done.
+        if (!hasCheckpoint && info is null && !Directory.Exists(layout.StateDirectory))
             throw new NotABackupException($"'{layout.Root}' is not a SwanLab backup: no {BackupLayout.BackupInfoFileName} and no checkpoint.");
 
         var store = new FileCheckpointStore(layout);

@@ -117,6 +117,12 @@ internal static class Summaries
             if (status.Failures.Count > FailuresShown)
                 console.WriteLine($"... and {status.Failures.Count - FailuresShown} more (see errors.jsonl).");
         }
+        if (status.Complete is null && status.Done == 0 && status.Failed == 0)
+        {
+            console.WriteLine("No run has finished yet: the last export stopped before its first run was done. " +
+                              "Run export again with the same --out to continue.");
+            return;
+        }
         console.WriteLine(status.Complete switch
         {
             true => "The last export finished and is complete.",

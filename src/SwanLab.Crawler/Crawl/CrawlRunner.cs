@@ -44,6 +44,9 @@ public static class CrawlRunner
         CrawlScopes.Build(settings);
         var layout = new BackupLayout(settings.OutputDirectory);
         Directory.CreateDirectory(layout.Root);
+        // The private folder first: it marks DIR as a backup (status reads it as "0 runs done" after an early
+        // Ctrl+C) and lets the CLI's crawler.log start at once.
+        Directory.CreateDirectory(layout.StateDirectory);
         AtomicFile.SweepTempFiles(layout.Root);
         await using var checkpoint = new FileCheckpointStore(layout, secrets);
         return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
