@@ -93,7 +93,7 @@ internal sealed class ProgressReporter(CommandOutput output)
 
     /// <summary>One log-friendly line, e.g. "[00:01:05] runs 12/40 (3 skipped, 1 failed) | 123,456 points written | ...".</summary>
     public static string PlainLine(ProgressSnapshot s) => string.Create(CultureInfo.InvariantCulture,
-        $"[{Clock(s.Elapsed)}] runs {s.RunsSettled}/{s.RunsTotal} ({s.RunsDone} exported, {s.RunsSkipped} already in backup, {s.RunsFailed} failed) | {s.Points:N0} points written | {Plural.Bytes(s.Bytes)} ({MegabytesPerSecond(s)}) | {s.RequestsPerSecond:0.0} req/s | {s.Retries} retries | {s.RateLimited} x 429 | ETA {(s.Eta is { } eta ? Clock(eta) : "--:--:--")}");
+        $"[{Clock(s.Elapsed)}] runs {s.RunsSettled}/{s.RunsTotal} ({s.RunsDone} exported, {s.RunsSkipped} already in backup, {s.RunsFailed} failed) | {s.PointsWritten:N0} points written (+{s.PointsInFlight:N0} streaming) | {Plural.Bytes(s.Bytes)} ({MegabytesPerSecond(s)}) | {s.RequestsPerSecond:0.0} req/s | {s.Retries} retries | {s.RateLimited} x 429 | ETA {(s.Eta is { } eta ? Clock(eta) : "--:--:--")}");
 
     static IRenderable LiveView(ProgressSnapshot s, IReadOnlyList<CrawlEvent.RunFailed> failures)
     {
@@ -106,7 +106,10 @@ internal sealed class ProgressReporter(CommandOutput output)
         grid.AddRow(new Text("Runs"), new Markup(string.Create(CultureInfo.InvariantCulture,
             $"[green]{bar}[/] {s.RunsSettled}/{s.RunsTotal}  ({s.RunsDone} exported, {s.RunsSkipped} already in backup, [{(s.RunsFailed > 0 ? "red" : "grey")}]{s.RunsFailed} failed[/], {s.RunsInFlight} in flight)")));
         grid.AddRow(new Text("Scope"), new Text($"{Plural.Of(s.Workspaces, "workspace")}, {Plural.Of(s.Projects, "project")}"));
-        grid.AddRow(new Text("Points written"), new Text(s.Points.ToString("N0", CultureInfo.InvariantCulture)));
+        // Durable points and points still streaming apart: an interrupted or failed attempt's files are deleted, so
+        // only the first number is what the summary will call "points written this run".
+        grid.AddRow(new Text("Points written"), new Text(string.Create(CultureInfo.InvariantCulture,
+            $"{s.PointsWritten:N0} in finished runs, {s.PointsInFlight:N0} streaming")));
         grid.AddRow(new Text("Bytes written"), new Text($"{Plural.Bytes(s.Bytes)} ({MegabytesPerSecond(s)})"));
         grid.AddRow(new Text("Requests"), new Text(string.Create(CultureInfo.InvariantCulture,
             $"{s.Requests:N0} ({s.RequestsPerSecond:0.0}/s), {s.Retries} retries, {s.RateLimited} x 429")));

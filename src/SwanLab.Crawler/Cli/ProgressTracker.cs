@@ -9,10 +9,17 @@ namespace SwanLab.Crawler.Cli;
 /// the end this is exactly the points of the runs exported by this command.
 /// </param>
 /// <param name="Bytes">Bytes of the files of the runs this command made durable.</param>
+/// <param name="PointsInFlight">The part of <paramref name="Points"/> streamed by attempts still running.</param>
 internal sealed record ProgressSnapshot(int Workspaces, int Projects, int RunsTotal, int RunsDone, int RunsSkipped,
     int RunsFailed, int RunsInFlight, long Points, long Requests, long Retries, long RateLimited,
-    double RequestsPerSecond, TimeSpan Elapsed, TimeSpan? Eta, long Bytes = 0)
+    double RequestsPerSecond, TimeSpan Elapsed, TimeSpan? Eta, long Bytes = 0, long PointsInFlight = 0)
 {
+    /// <summary>
+    /// Points of the runs this command made durable: once the crawl has ended (an interrupted attempt's files are
+    /// deleted), the points it wrote, and what the summary and --json report.
+    /// </summary>
+    public long PointsWritten => Points - PointsInFlight;
+
     /// <summary>Runs finished one way or another.</summary>
     public int RunsSettled => RunsDone + RunsSkipped + RunsFailed;
 
@@ -110,6 +117,6 @@ internal sealed class ProgressTracker(TimeSpan rateWindow)
         // completed runs' own counts take over (never both).
         var points = committedPoints + streamingPoints + (unattributedPoints > committedPoints ? unattributedPoints - committedPoints : 0);
         return new ProgressSnapshot(workspaces, projects, total, done, skipped, failed, streaming.Count, points, requests,
-            retries, rateLimited, rate, now, eta, bytes);
+            retries, rateLimited, rate, now, eta, bytes, streamingPoints);
     }
 }

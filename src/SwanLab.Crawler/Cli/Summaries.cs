@@ -44,7 +44,7 @@ internal static class Summaries
         // Two counts, two labels: what this command wrote, and what the backup now holds (skipped runs included).
         if (progress is not null)
         {
-            table.AddRow("Points written this run", N(progress.Points));
+            table.AddRow("Points written this run", N(progress.PointsWritten));
             table.AddRow("Bytes written this run", $"{Plural.Bytes(progress.Bytes)} ({ProgressReporter.MegabytesPerSecond(progress)})");
         }
         table.AddRow("Points in backup", N(result.Points));
@@ -90,7 +90,7 @@ internal static class Summaries
         string.Create(CultureInfo.InvariantCulture,
             $"{(result.Cancelled ? "interrupted" : result.Complete ? "complete" : "incomplete")}: {Plural.Of(result.RunsTotal, "run")} " +
             $"({result.RunsDone} exported, {result.RunsSkipped} already in backup, {result.RunsFailed} failed), " +
-            $"{(progress?.Points ?? 0):N0} points and {Plural.Bytes(progress?.Bytes ?? 0)} written this run, {result.Points:N0} points in backup, " +
+            $"{(progress?.PointsWritten ?? 0):N0} points and {Plural.Bytes(progress?.Bytes ?? 0)} written this run, {result.Points:N0} points in backup, " +
             $"{(progress?.Requests ?? 0):N0} requests ({progress?.Retries ?? 0} retries, {progress?.RateLimited ?? 0} x 429), {ProgressReporter.Clock(elapsed)}");
 
     public static void WriteStatus(IAnsiConsole console, string folder, StatusView status)

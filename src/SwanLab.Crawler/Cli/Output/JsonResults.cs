@@ -33,7 +33,7 @@ internal static class JsonResults
         };
         result["points"] = new JsonObject
         {
-            ["writtenThisRun"] = progress?.Points,
+            ["writtenThisRun"] = progress?.PointsWritten,
             ["inBackup"] = crawl.Points,
         };
         result["bytesWrittenThisRun"] = progress?.Bytes;
