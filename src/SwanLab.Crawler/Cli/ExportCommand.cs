@@ -109,6 +109,9 @@ internal static class ExportCommand
         var options = new Options();
         foreach (var option in options.All)
             command.Options.Add(option);
+        // Shell completion ([suggest] directive) offers the values; parsing still checks them with a plain message.
+        options.Format.CompletionSources.Add("csv", "jsonl", "parquet");
+        options.States.CompletionSources.Add([.. SettingsResolver.RunStates]);
         var modes = OutputOptions.AddTo(command);
         command.SetAction((parse, ct) => RunAsync(ReadFlags(parse, options), modes.Read(parse), env, backend, ct));
         return command;
