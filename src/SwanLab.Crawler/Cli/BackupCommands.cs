@@ -22,7 +22,9 @@ internal static class BackupCommands
     public static Command CreateStatus(CliEnvironment env, ICrawlerBackend backend)
     {
         var command = new Command("status",
-            "Show what the backup's checkpoint holds: runs done, failed and left, by workspace and project. Reads only DIR; no server needed.")
+            "Show what the backup's checkpoint holds: runs done, failed and left, by workspace and project, and list the " +
+            "failed and left runs. Reads only DIR (no lock, no server; safe while an export runs). Exits 0 only when the " +
+            "last export finished complete with no run failed or left and none is running, 1 otherwise, 2 when DIR is not a backup.")
         {
             NewOut(), NewConfigFile(),
         };
@@ -36,6 +38,8 @@ internal static class BackupCommands
             output.Result["done"] = status.Done;
             output.Result["failed"] = status.Failed;
             output.Result["left"] = status.Left;
+            output.Result["leftRuns"] = new JsonArray(status.LeftRuns.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
+            output.Result["writer"] = status.Writer;
             output.Result["projects"] = new JsonArray(status.Rows.Select(r => (JsonNode)new JsonObject
             {
                 ["workspace"] = r.Workspace, ["project"] = r.Project, ["done"] = r.Done, ["failed"] = r.Failed, ["left"] = r.Left,
@@ -44,7 +48,7 @@ internal static class BackupCommands
             {
                 ["run"] = f.RunPath, ["kind"] = f.Kind, ["attempts"] = f.Attempts, ["error"] = output.Secrets.Redact(f.Error),
             }).ToArray());
-            return output.Exit(ExitCodes.Complete);
+            return output.Exit(status.AllThere ? ExitCodes.Complete : ExitCodes.FinishedWithFailures);
         }));
         return command;
     }
@@ -52,8 +56,10 @@ internal static class BackupCommands
     public static Command CreateVerify(CliEnvironment env, ICrawlerBackend backend)
     {
         var command = new Command("verify",
-            "Re-hash every file in the backup against manifest.jsonl (size and sha256) and check each series' point count " +
-            "and last step. Exits 0 when everything matches, 1 on any mismatch, 2 when DIR is not a backup.")
+            "Re-hash every file in the backup against manifest.jsonl (size and sha256), check each series' point count " +
+            "and last step, and check the backup is complete. Exits 0 only when every file matches and nothing selected " +
+            "is missing; 1 on any mismatch or when the backup is not complete (failed or left runs, complete: false in " +
+            "backup.json, an export still running), with the list; 2 when DIR is not a backup. Reads only (no lock).")
         {
             NewOut(), NewConfigFile(),
         };
@@ -64,7 +70,9 @@ internal static class BackupCommands
             Summaries.WriteVerify(output.Human, folder, report);
             output.Result["backup"] = folder;
             output.Result["ok"] = report.Clean;
+            output.Result["filesMatch"] = report.FilesMatch;
             output.Result["filesChecked"] = report.FilesChecked;
+            output.Result["incomplete"] = new JsonArray(report.Incomplete.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
             output.Result["problems"] = new JsonArray(report.Problems.Select(p => (JsonNode)new JsonObject
             {
                 ["path"] = p.Path, ["problem"] = p.Problem,

@@ -100,7 +100,8 @@ public sealed class OutputModeSpecs : IDisposable
         var s = OnlyJson(status);
         Assert.Equal((7, 1, 2), (s.GetProperty("done").GetInt32(), s.GetProperty("failed").GetInt32(), s.GetProperty("left").GetInt32()));
         Assert.Equal("alice/mnist/x", s.GetProperty("failures")[0].GetProperty("run").GetString());
-        Assert.Equal(0, s.GetProperty("exitCode").GetInt32());
+        Assert.Equal(ExitCodes.FinishedWithFailures, s.GetProperty("exitCode").GetInt32()); // not complete
+        Assert.Equal(status.ExitCode, s.GetProperty("exitCode").GetInt32());
         var v = OnlyJson(verify);
         Assert.False(v.GetProperty("ok").GetBoolean());
         Assert.Equal("alice/mnist/a/run.json", v.GetProperty("problems")[0].GetProperty("path").GetString());
