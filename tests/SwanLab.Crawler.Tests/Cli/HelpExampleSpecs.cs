@@ -6,7 +6,7 @@ namespace SwanLab.Crawler.Tests.Cli;
 /// <summary>
 /// Every example printed by --help (of the root and of each command) runs as printed against an in-process emulator,
 /// adapted only where an example needs an account: --host/--api-key point at the emulator, and relative --out folders
-/// go under a temporary folder.
+/// go under a temporary folder (the --demo example's under a folder of its own: it is another server).
 /// </summary>
 public sealed class HelpExampleSpecs(Xunit.Abstractions.ITestOutputHelper log) : IAsyncLifetime, IDisposable
 {
@@ -60,10 +60,12 @@ public sealed class HelpExampleSpecs(Xunit.Abstractions.ITestOutputHelper log) :
     string[] Adapt(string[] tokens)
     {
         var args = tokens.Skip(1).ToList();
+        // The demo is another server than the emulator: its backup lives apart, as a second source would be refused.
+        var root = args.Contains("--demo") ? Path.Combine(cli.WorkDirectory, "demo") : cli.WorkDirectory;
         for (var i = 0; i < args.Count - 1; i++)
         {
             if (args[i] is "--out" or "-o" && !Path.IsPathRooted(args[i + 1]))
-                args[i + 1] = Path.Combine(cli.WorkDirectory, args[i + 1]);
+                args[i + 1] = Path.Combine(root, args[i + 1]);
             if (args[i] == "--host")
                 args[i + 1] = server.BaseUrl.ToString().TrimEnd('/');
         }
