@@ -83,11 +83,28 @@ public sealed class RealStorageSpecs : IDisposable
         Assert.Empty(Directory.EnumerateFiles(settings.OutputDirectory, AtomicFile.TempPrefix + "*", SearchOption.AllDirectories));
         await using var store = new FileCheckpointStore(new BackupLayout(settings.OutputDirectory));
         var state = await store.LoadAsync(CancellationToken.None);
-        Assert.Equal(result.RunsDone, state.Runs.Count);
+        Assert.Equal(result.RunsDone, state.Runs.Keys.Count(BackupContents.IsRun));
 
         var resumed = await CrawlRunner.RunAsync(settings, ScriptedSource.Account(1, 1, 6, series: 2, points: 300), null, CancellationToken.None);
         Assert.True(resumed.Complete);
         Assert.Equal((result.RunsDone, 6 - result.RunsDone), (resumed.RunsSkipped, resumed.RunsDone));
+    }
+
+    [Fact]
+    public async Task Should_not_leave_complete_in_backup_json_when_a_later_export_is_interrupted()
+    {
+        var settings = Settings("interrupted");
+        Assert.True((await CrawlRunner.RunAsync(settings, ScriptedSource.Account(1, 1, 4, series: 2, points: 300), null, CancellationToken.None)).Complete);
+        var source = ScriptedSource.Account(1, 1, 4, series: 2, points: 300);
+        source.PointDelay = TimeSpan.FromMilliseconds(1);
+        using var cts = new CancellationTokenSource();
+        var running = CrawlRunner.RunAsync(settings with { Refetch = true, Projects = ["ws0/proj0"] }, source, null, cts.Token);
+        while (source.MaxStreamsInFlight == 0 && !running.IsCompleted) await Task.Delay(5);
+        await cts.CancelAsync();
+        Assert.True((await running).Cancelled);
+
+        var info = await BackupInfo.ReadAsync(new BackupLayout(settings.OutputDirectory), CancellationToken.None);
+        Assert.False(info!.Complete);
     }
 
     [Fact]
