@@ -47,6 +47,9 @@ public sealed class SwanLabAuthenticationException : SwanLabException
     public SwanLabAuthenticationException(string message, string? endpoint = null, HttpStatusCode? statusCode = null,
         string? serverCode = null, string? traceId = null, Exception? innerException = null)
         : base(message, endpoint, statusCode, serverCode, traceId, innerException) { }
+
+    /// <summary>True when no key was found at all (none given, no <c>SWANLAB_API_KEY</c>, no <c>.netrc</c> entry).</summary>
+    public bool NoApiKey { get; init; }
 }
 
 /// <summary>The workspace, project, run or key does not exist (HTTP 404).</summary>

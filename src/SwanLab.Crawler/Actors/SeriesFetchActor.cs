@@ -130,13 +130,13 @@ public sealed class SeriesFetchActor : UnitActor
                 ArrayPool<SeriesPoint>.Shared.Return(chunk.Points);
                 if (unreported >= ProgressBatch)
                 {
-                    progress.Tell(new CrawlEvent.PointsWritten(unreported));
+                    progress.Tell(new CrawlEvent.PointsWritten(unreported, run.Path));
                     unreported = 0;
                 }
             }
             CheckComplete(run, series, settings.Sample, count, lastStep);
             var file = await sink.CompleteAsync(ct);
-            if (unreported > 0) progress.Tell(new CrawlEvent.PointsWritten(unreported));
+            if (unreported > 0) progress.Tell(new CrawlEvent.PointsWritten(unreported, run.Path));
             return new SeriesIndexEntry(series.Key, file, series.ExpectedPoints, series.LastStep);
         }
         finally

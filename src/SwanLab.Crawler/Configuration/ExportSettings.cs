@@ -11,6 +11,8 @@ internal sealed record ConnectionSettings
 {
     /// <summary>Null = let SwanLab.Client resolve it (SWANLAB_API_HOST, the netrc machine, the cloud default).</summary>
     public string? Host { get; init; }
+    /// <summary>The host was given without a scheme and https:// was assumed (as the SDK does).</summary>
+    public bool HttpsAssumed { get; init; }
     /// <summary>Null = let SwanLab.Client resolve it (SWANLAB_API_KEY, then ~/.swanlab/.netrc).</summary>
     public string? ApiKey { get; init; }
     public TimeSpan HttpTimeout { get; init; } = TimeSpan.FromSeconds(60);

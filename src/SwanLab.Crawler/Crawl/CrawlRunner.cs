@@ -54,6 +54,9 @@ public static class CrawlRunner
         var scope = await SourceAdmission.AdmitAsync(layout, source.Identity, settings, ct);
         await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         Directory.CreateDirectory(layout.Root);
+        // The private folder first: it marks DIR as a backup (status reads it as "0 runs done" after an early
+        // Ctrl+C) and lets the CLI's crawler.log start at once.
+        Directory.CreateDirectory(layout.StateDirectory);
         using var folderLock = BackupLock.Acquire(layout, "export");
         // Only under the lock: a running export's temp files look exactly like a crashed one's.
         AtomicFile.SweepTempFiles(layout.Root);
