@@ -155,7 +155,7 @@ public sealed class BackupFolderSource : ICrawlSource
         foreach (var path in entry.Runs)
         {
             var run = await RunAsync(path, ct).ConfigureAwait(false);
-            if (!RunSelection.Matches(run.Raw, run.State, filter)) continue;
+            if (!FolderRunSelection.Matches(run.Raw, run.State, filter)) continue;
             yield return new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw);
         }
     }

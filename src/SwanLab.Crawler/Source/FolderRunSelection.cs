@@ -4,12 +4,12 @@ using System.Text.Json;
 namespace SwanLab.Crawler.Source;
 
 /// <summary>
-/// The <c>--state</c>/<c>--config</c> selection applied to a run object on the client side, for sources that have
-/// no server to filter for them (a backup folder). Same meaning as the server's filter: every state listed is
+/// The <c>--state</c>/<c>--config</c> selection applied to a run of a backup folder, which has
+/// no server to filter it. Same meaning as the server's filter: every state listed is
 /// accepted (case-insensitive), and every <c>KEY=VALUE</c> must equal the run's config value at that dotted path
 /// (the SDK's <c>{"value": ..., "desc": ..., "sort": ...}</c> wrapper is looked through).
 /// </summary>
-public static class RunSelection
+internal static class FolderRunSelection
 {
     public static bool Matches(JsonElement run, string state, RunFilter filter)
     {
