@@ -22,6 +22,8 @@ internal static class CrawlerCli
             ExportCommand.Create(env, backend),
             BackupCommands.CreateStatus(env, backend),
             BackupCommands.CreateVerify(env, backend),
+            ImportCommand.Create(env, backend as IImportBackend ?? new ProductionImportBackend()),
+            MigrateCommand.Create(env, backend, backend as IImportBackend ?? new ProductionImportBackend()),
         };
         foreach (var option in root.Options)
             if (option is HelpOption { Action: HelpAction standard } help)

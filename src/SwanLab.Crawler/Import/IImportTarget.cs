@@ -23,6 +23,9 @@ public interface IImportTarget
     /// <summary>Creates the project if it does not exist (<c>POST /projects/{ws}</c> and its legacy fallbacks); returns its cuid.</summary>
     Task<string> EnsureProjectAsync(string workspace, string project, string? description, string? visibility, CancellationToken ct);
 
+    /// <summary>The run with this id in that project (<c>GET /project/{ws}/{project}/runs/{cuid}</c>); null when there is none.</summary>
+    Task<CreatedRun?> FindRunAsync(string workspace, string project, string cuid, CancellationToken ct);
+
     /// <summary>
     /// <c>POST /project/{ws}/{project}/experiment</c> with the client-chosen <see cref="NewRun.Cuid"/>.
     /// </summary>

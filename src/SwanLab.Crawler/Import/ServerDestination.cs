@@ -304,7 +304,7 @@ public sealed class ServerDestination : ICrawlDestination
     }
 
     /// <summary>Why an existing target run is not this source run (name or creation time differ); null when it is.</summary>
-    private static string? Differs(RunDetail run, CreatedRun existing)
+    internal static string? Differs(RunDetail run, CreatedRun existing)
     {
         if (!string.Equals(existing.Name, run.Name, StringComparison.Ordinal))
             return $"name '{existing.Name}' on the target, '{run.Name}' in the source";

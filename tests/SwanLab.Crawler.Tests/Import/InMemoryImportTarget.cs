@@ -65,6 +65,17 @@ public sealed class InMemoryImportTarget : IImportTarget
         }
     }
 
+    public Task<CreatedRun?> FindRunAsync(string workspace, string project, string cuid, CancellationToken ct)
+    {
+        lock (_sync)
+        {
+            Requests++;
+            if (!Runs.TryGetValue(cuid, out var run) || run.Workspace != workspace || run.Project != project) return Task.FromResult<CreatedRun?>(null);
+            return Task.FromResult<CreatedRun?>(new CreatedRun(new TargetRun(workspace, project, Projects[$"{workspace}/{project}"], cuid), false,
+                run.Sent.Name, run.Sent.CreatedAt));
+        }
+    }
+
     public Task<CreatedRun> CreateRunAsync(string workspace, string project, NewRun run, CancellationToken ct)
     {
         lock (_sync)
