@@ -16,14 +16,15 @@ internal interface IImportBackend
     Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, CancellationToken ct);
 
     /// <param name="secrets">Both keys, so no error text stored in the state folder can carry them.</param>
-    Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, IImportTarget target,
+    Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, ConnectedTarget target,
         ChannelWriter<CrawlEvent> events, IReadOnlyList<string> secrets, CancellationToken ct);
 }
 
-/// <summary>A signed-in target; disposing releases its HTTP client.</summary>
-internal sealed class ConnectedTarget(IImportTarget target, IAsyncDisposable? lifetime) : IAsyncDisposable
+/// <summary>A signed-in target, its write side and its read side (for the read-back check); disposing releases them.</summary>
+internal sealed class ConnectedTarget(IImportTarget target, ICrawlSource reader, IAsyncDisposable? lifetime) : IAsyncDisposable
 {
     public IImportTarget Target { get; } = target;
+    public ICrawlSource Reader { get; } = reader;
     public ValueTask DisposeAsync() => lifetime?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
 
@@ -41,12 +42,13 @@ internal sealed class ProductionImportBackend : IImportBackend
             "this build cannot upload to a SwanLab server yet: SwanLab.Client's write API (project/experiment create, " +
             "profile, /house/metrics, finish) is not part of it. Nothing was sent.");
 
-    public async Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, IImportTarget target,
+    public async Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, ConnectedTarget target,
         ChannelWriter<CrawlEvent> events, IReadOnlyList<string> secrets, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(target);
         try
         {
-            return await ImportRunner.RunAsync(settings, source, target, events, ct, secrets);
+            return await ImportRunner.RunAsync(settings, source, target.Target, events, ct, secrets, target.Reader);
         }
         catch (SourceAuthenticationException e)
         {

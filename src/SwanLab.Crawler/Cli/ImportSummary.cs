@@ -37,8 +37,19 @@ internal static class ImportSummary
             console.MarkupLineInterpolated($"not carried by the protocol, {group.Count()} run(s): {group.Key}");
         foreach (var failure in crawl.Failures)
             console.MarkupLineInterpolated($"[red]failed[/] {failure.RunPath} ({failure.ErrorKind}): {secrets.Redact(failure.Error)}");
-        console.MarkupLine(crawl.Complete
-            ? "Every selected run was accepted by the target in full (read-back verification: not in this build)."
-            : "[red]Not everything was imported.[/] Run the same command again to resume; it uploads only what the target lacks.");
+        if (result.Verification is { } check)
+        {
+            console.MarkupLineInterpolated($"Read back from the target: {check.Runs.Count(r => r.Matched)} of {check.Runs.Count} run(s) match the source ({TransferCommand.Count(check.Runs.Sum(r => r.PointsCompared))} points compared).");
+            foreach (var run in check.Runs.Where(r => !r.Matched))
+                foreach (var mismatch in run.Mismatches)
+                    console.MarkupLineInterpolated($"[red]differs[/] {run.SourcePath} -> {run.TargetPath}: {secrets.Redact(mismatch)}");
+        }
+        else
+        {
+            console.MarkupLine("[yellow]The target was not read back[/] (no reader for it), so nothing is verified.");
+        }
+        console.MarkupLine(result.Complete
+            ? "Every selected run is on the target and reads back equal to the source."
+            : "[red]Not everything was imported and verified.[/] Run the same command again to resume; it uploads only what the target lacks.");
     }
 }

@@ -178,7 +178,7 @@ internal static class TransferCommand
             ImportResult result;
             try
             {
-                result = await imports.ImportAsync(settings, source, target, events.Writer, secretList, ct);
+                result = await imports.ImportAsync(settings, source, connected, events.Writer, secretList, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -202,7 +202,7 @@ internal static class TransferCommand
             }
             ImportSummary.WriteResult(env.Out, result, clock.Elapsed, secrets);
             if (result.Crawl.Cancelled) return Problems.Interrupted(env);
-            return result.Crawl.Complete ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;
+            return result.Complete ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;
         }
     }
 

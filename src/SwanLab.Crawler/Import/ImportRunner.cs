@@ -20,8 +20,15 @@ public sealed record ImportSettings
     public bool SourceKeepsCaptions { get; init; } = true;
 }
 
-/// <summary>How an import ended: the crawl's result, what was sent, and the ledger of every run.</summary>
-public sealed record ImportResult(CrawlResult Crawl, ImportCounts Counts, IReadOnlyList<RunLedger> Runs, string StateFolder);
+/// <summary>
+/// How an import ended: the crawl's result, what was sent, the ledger of every run, and the read-back check (null when
+/// no reader of the target was given). <see cref="Complete"/> only when every run was imported and read back equal.
+/// </summary>
+public sealed record ImportResult(CrawlResult Crawl, ImportCounts Counts, IReadOnlyList<RunLedger> Runs, string StateFolder,
+    VerifyReport? Verification)
+{
+    public bool Complete => Crawl.Complete && Verification is { AllMatched: true };
+}
 
 /// <summary>
 /// The edge of import and migrate: the same <see cref="CrawlRunner"/> and actor tree as export, with the source
@@ -44,8 +51,9 @@ public static class ImportRunner
 
     /// <exception cref="SourceAuthenticationException">Either side rejected its key.</exception>
     /// <exception cref="CrawlAbortedException">The import could not go on at all.</exception>
+    /// <param name="targetReader">The target's read side; after the import every run it touched is read back and compared.</param>
     public static async Task<ImportResult> RunAsync(ImportSettings settings, ICrawlSource source, IImportTarget target,
-        ChannelWriter<CrawlEvent>? events, CancellationToken ct, IEnumerable<string>? secrets = null)
+        ChannelWriter<CrawlEvent>? events, CancellationToken ct, IEnumerable<string>? secrets = null, ICrawlSource? targetReader = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(source);
@@ -58,7 +66,16 @@ public static class ImportRunner
         var destination = new ServerDestination(target, ledger, settings.Mapping, settings.OnConflict, settings.SourceKeepsCaptions);
         var crawl = settings.Crawl with { OutputDirectory = folder };
         var result = await CrawlRunner.RunAsync(crawl, source, destination, checkpoint, events, ct).ConfigureAwait(false);
+        VerifyReport? verification = null;
+        if (targetReader is not null && !result.Cancelled)
+        {
+            var seen = destination.RunsSeen.ToHashSet(StringComparer.Ordinal);
+            var pairs = ledger.Runs.Where(r => seen.Contains(r.SourcePath) && r.Target is not null)
+                .Select(r => (r.SourcePath, r.Target!.Path)).ToList();
+            verification = await ImportVerifier.VerifyAsync(source, targetReader, pairs, crawl.IncludeLogs, crawl.IncludeMedia, ct)
+                .ConfigureAwait(false);
+        }
         return new ImportResult(result, destination.Counts,
-            ledger.Runs.OrderBy(r => r.SourcePath, StringComparer.Ordinal).ToList(), folder);
+            ledger.Runs.OrderBy(r => r.SourcePath, StringComparer.Ordinal).ToList(), folder, verification);
     }
 }

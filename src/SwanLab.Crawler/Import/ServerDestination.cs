@@ -52,6 +52,11 @@ public sealed class ServerDestination : ICrawlDestination
 
     public ImportLedger Ledger => _ledger;
 
+    /// <summary>Source runs this import wrote or found complete on the target (what verification reads back).</summary>
+    public IReadOnlyCollection<string> RunsSeen => _seen.Keys.ToList();
+
+    private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
+
     public async Task<WrittenFile> WriteWorkspaceAsync(WorkspaceInfo workspace, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(workspace);
@@ -88,6 +93,7 @@ public sealed class ServerDestination : ICrawlDestination
         var (sourceWorkspace, sourceProject, _) = BackupLayout.SplitRunPath(run.Path);
         var (workspace, project) = _mapping.Project(sourceWorkspace, sourceProject);
         var projectCuid = await ProjectCuidAsync(workspace, project, default, ct).ConfigureAwait(false);
+        _seen[run.Path] = 0;
         var newRun = NewRunFrom(run, _ledger.NewId(run.Path) ?? run.Cuid);
         var newId = newRun.Cuid != run.Cuid;
 
@@ -191,7 +197,7 @@ public sealed class ServerDestination : ICrawlDestination
         // The ledger says the run was imported; the target must still agree (it may have been reset or the run deleted
         // since), or the run is imported again (which uploads only what is missing).
         if (_ledger.Run(runPath) is not { } entry) return null;
-        if (entry.Target is not { } target) return entry.Conflict is null ? null : 0;
+        if (entry.Target is not { } target) return null;
         TargetSummary summary;
         try
         {
@@ -206,6 +212,7 @@ public sealed class ServerDestination : ICrawlDestination
             if (series.LastStep is { } last && summary.ScalarLastSteps.GetValueOrDefault(key, long.MinValue) != last) return null;
         }
         if (entry.Logs?.LastEpoch is { } epoch && summary.LastLogEpoch != epoch) return null;
+        _seen[runPath] = 0;
         return entry.Points;
     }
 

@@ -42,6 +42,7 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
     sealed class Backend(string backup, InMemoryImportTarget target) : ICrawlerBackend, IImportBackend
     {
         public List<ConnectionSettings> Connections { get; } = [];
+        public InMemoryTargetReader Reader { get; } = new(target);
         public bool RejectTarget { get; init; }
         public bool RejectSource { get; init; }
         public string? TargetFailureMessage { get; init; }
@@ -51,13 +52,13 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
             Connections.Add(connection);
             if (RejectTarget) throw new CrawlerAuthenticationException(connection.DisplayHost, true, "401");
             IImportTarget t = TargetFailureMessage is { } message ? new FailingTarget(target, message) : target;
-            return Task.FromResult(new ConnectedTarget(t, null));
+            return Task.FromResult(new ConnectedTarget(t, Reader, null));
         }
 
-        public Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, IImportTarget t, ChannelWriter<CrawlEvent> events,
+        public Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, ConnectedTarget t, ChannelWriter<CrawlEvent> events,
             IReadOnlyList<string> secrets, CancellationToken ct) =>
             ImportRunner.RunAsync(settings with { Crawl = settings.Crawl with { UnitBackoffMin = TimeSpan.FromMilliseconds(1), UnitBackoffMax = TimeSpan.FromMilliseconds(5) } },
-                source, t, events, ct, secrets);
+                source, t.Target, events, ct, secrets, t.Reader);
 
         public async Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct)
         {
@@ -109,6 +110,22 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
         Assert.Equal(points, target.PointsReceived);
         Assert.Contains("0 points, 0 log lines, 0 media files", second.Out, StringComparison.Ordinal);
         Assert.Contains("media captions (backup format v1 does not keep them)", first.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_exit_1_when_the_target_reads_back_different_from_the_backup_and_say_what_differs()
+    {
+        var target = new InMemoryImportTarget(workspaces);
+        var backend = new Backend(Backup, target);
+        var run = data.Runs.First(r => data.DataOwner(r).Scalars.Count > 0);
+        backend.Reader.DropLastPoint.Add($"{run.Project.Workspace.Username}/{run.Project.Name}/{run.Cuid}");
+
+        var outcome = await Import(backend);
+
+        Assert.Equal(ExitCodes.FinishedWithFailures, outcome.ExitCode);
+        Assert.Contains($"{data.Runs.Count - 1} of {data.Runs.Count} run(s) match the source", outcome.Out, StringComparison.Ordinal);
+        Assert.Contains($"differs {run.Project.Workspace.Username}/{run.Project.Name}/{run.Cuid}", outcome.Out, StringComparison.Ordinal);
+        Assert.Contains("on the target", outcome.Out, StringComparison.Ordinal);
     }
 
     [Fact]

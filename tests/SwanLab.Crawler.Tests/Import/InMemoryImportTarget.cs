@@ -160,3 +160,65 @@ public sealed class InMemoryImportTarget : IImportTarget
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The read side of <see cref="InMemoryImportTarget"/>: what it stored, as a source reads a server.</summary>
+public sealed class InMemoryTargetReader(InMemoryImportTarget target) : ICrawlSource
+{
+    /// <summary>Runs whose series read back one point short (to prove the read-back check notices).</summary>
+    public HashSet<string> DropLastPoint { get; } = new(StringComparer.Ordinal);
+
+    public SourceIdentity Identity => target.Identity;
+
+    public IAsyncEnumerable<WorkspaceInfo> WorkspacesAsync(CancellationToken ct) => throw new NotSupportedException();
+    public Task<WorkspaceInfo> WorkspaceAsync(string workspace, CancellationToken ct) => throw new NotSupportedException();
+    public IAsyncEnumerable<ProjectInfo> ProjectsAsync(string workspace, CancellationToken ct) => throw new NotSupportedException();
+    public Task<ProjectInfo> ProjectAsync(string projectPath, CancellationToken ct) => throw new NotSupportedException();
+    public IAsyncEnumerable<RunSummary> RunsAsync(string projectPath, RunFilter filter, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task<RunDetail> RunAsync(string runPath, CancellationToken ct)
+    {
+        var cuid = runPath.Split('/')[2];
+        var run = target.Runs[cuid];
+        var profile = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (field, value) in run.Profile) profile[field] = System.Text.Json.Nodes.JsonNode.Parse(value.GetRawText());
+        var raw = new System.Text.Json.Nodes.JsonObject
+        {
+            ["cuid"] = cuid, ["name"] = run.Sent.Name, ["state"] = run.State, ["createdAt"] = run.Sent.CreatedAt,
+            ["finishedAt"] = run.FinishedAt, ["description"] = run.Sent.Description, ["cluster"] = run.Sent.Group, ["job"] = run.Sent.JobType,
+            ["labels"] = new System.Text.Json.Nodes.JsonArray(run.Sent.Labels.Select(l => (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject { ["name"] = l }).ToArray()),
+            ["profile"] = profile,
+        };
+        var json = JsonDocument.Parse(raw.ToJsonString()).RootElement.Clone();
+        return Task.FromResult(new RunDetail(runPath, cuid, "", run.Sent.Name, run.State, run.Sent.CreatedAt ?? "", run.FinishedAt, null, null, json));
+    }
+
+    public Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<SeriesInfo>>(target.Runs[run.Cuid].Scalars.Keys.Select(k => new SeriesInfo(k, null, null)).ToList());
+
+    public async IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await Task.CompletedTask;
+        var points = target.Runs[run.Cuid].Scalars[series.Key].Values.ToArray();
+        if (DropLastPoint.Contains(run.Path) && points.Length > 0) points = points[..^1];
+        yield return points;
+    }
+
+    public async IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await Task.CompletedTask;
+        foreach (var line in target.Runs[run.Cuid].Logs.OrderBy(l => l.Epoch)) yield return line;
+    }
+
+    public async IAsyncEnumerable<MediaItem> MediaAsync(RunDetail run, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await Task.CompletedTask;
+        foreach (var m in target.Runs[run.Cuid].Media) yield return new MediaItem(m.Key, m.Step, m.FileName, m.Caption, default);
+    }
+
+    public async Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct)
+    {
+        var media = target.Runs[run.Cuid].Media.First(m => m.Key == item.Key && m.Step == item.Step && m.FileName == item.ServerPath);
+        await destination.WriteAsync(media.Bytes, ct);
+    }
+}
