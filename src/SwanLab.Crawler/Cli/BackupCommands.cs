@@ -41,8 +41,18 @@ internal static class BackupCommands
         {
             NewOut(), NewConfigFile(),
         };
+        var against = new Option<string?>("--against")
+        {
+            Description = "Also read every run of the backup back from this SwanLab server and compare it (after an import). Key: --api-key, SWANLAB_TO_API_KEY, SWANLAB_API_KEY, the netrc entry for the host.",
+            HelpName = "URL",
+        };
+        var againstKey = new Option<string?>("--api-key") { Description = "API key for --against.", HelpName = "KEY" };
+        command.Options.Add(against);
+        command.Options.Add(againstKey);
         command.SetAction((parse, ct) => WithFolder(parse, env, "verify", async folder =>
         {
+            if (parse.GetValue(against) is { } host)
+                return await VerifyAgainstCommand.RunAsync(env, backend, folder, host, parse.GetValue(againstKey), ct);
             var report = await backend.VerifyAsync(folder, ct);
             Summaries.WriteVerify(env.Out, folder, report);
             return report.Clean ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;

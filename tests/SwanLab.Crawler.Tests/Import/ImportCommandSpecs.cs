@@ -45,6 +45,8 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
         public InMemoryTargetReader Reader { get; } = new(target);
         public bool RejectTarget { get; init; }
         public bool RejectSource { get; init; }
+        /// <summary>ConnectAsync gives the target's read side (verify --against) instead of the backup as server A.</summary>
+        public bool ReadTarget { get; set; }
         public string? TargetFailureMessage { get; init; }
 
         public Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, CancellationToken ct)
@@ -64,6 +66,7 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
         {
             Connections.Add(connection);
             if (RejectSource) throw new CrawlerAuthenticationException(connection.DisplayHost, true, "401");
+            if (ReadTarget) return new ConnectedSource(Reader, null);
             return new ConnectedSource(await BackupFolderSource.OpenAsync(backup, ct), null);
         }
 
@@ -126,6 +129,26 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
         Assert.Contains($"{data.Runs.Count - 1} of {data.Runs.Count} run(s) match the source", outcome.Out, StringComparison.Ordinal);
         Assert.Contains($"differs {run.Project.Workspace.Username}/{run.Project.Name}/{run.Cuid}", outcome.Out, StringComparison.Ordinal);
         Assert.Contains("on the target", outcome.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_verify_a_backup_against_a_server_exit_0_when_equal_and_1_naming_what_differs()
+    {
+        var target = new InMemoryImportTarget(workspaces);
+        var backend = new Backend(Backup, target);
+        await Import(backend);
+        backend.ReadTarget = true;
+
+        var equal = await cli.RunAsync(backend, "verify", "--out", Backup, "--against", "http://target.test");
+        var run = data.Runs.First(r => data.DataOwner(r).Scalars.Count > 0);
+        var path = $"{run.Project.Workspace.Username}/{run.Project.Name}/{run.Cuid}";
+        backend.Reader.DropLastPoint.Add(path);
+        var differs = await cli.RunAsync(backend, "verify", "--out", Backup, "--against", "http://target.test");
+
+        Assert.True(equal.ExitCode == ExitCodes.Complete, equal.ToString());
+        Assert.Contains($"{data.Runs.Count} of {data.Runs.Count} run(s) match the backup", equal.Out, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.FinishedWithFailures, differs.ExitCode);
+        Assert.Contains($"differs {path}", differs.Out, StringComparison.Ordinal);
     }
 
     [Fact]
