@@ -75,9 +75,12 @@ public sealed record TargetSummary(IReadOnlyDictionary<string, long> ScalarLastS
     public static TargetSummary Empty { get; } = new(new Dictionary<string, long>(), null, new Dictionary<string, long>());
 }
 
-/// <summary>One media object to upload: bytes already read (media files are small), hashed by the importer.</summary>
+/// <summary>
+/// One media object to upload: bytes already read (media files are small), hashed by the importer.
+/// <paramref name="SourcePath"/> is the object path on the source server when known (migrate), else the file name.
+/// </summary>
 public sealed record MediaUpload(string Key, long Step, string FileName, string? Caption, ReadOnlyMemory<byte> Bytes, string Sha256,
-    long? TimestampMs);
+    long? TimestampMs, string? SourcePath = null);
 
 /// <summary>409 on experiment create: the id is taken by a run in another project.</summary>
 public sealed class TargetRunConflictException(string message) : Exception(message);

@@ -237,7 +237,7 @@ public sealed class ServerDestination : ICrawlDestination
         {
             if (upload.PendingMedia.Count > 0 && (upload.PendingMedia[0].Key != item.Key || upload.PendingMedia[0].Step != item.Step))
                 await FlushMediaAsync(upload, ct).ConfigureAwait(false);
-            upload.PendingMedia.Add(new MediaUpload(item.Key, item.Step, fileName, item.Caption, bytes.ToArray(), sha, null));
+            upload.PendingMedia.Add(new MediaUpload(item.Key, item.Step, fileName, item.Caption, bytes.ToArray(), sha, null, item.ServerPath));
         }
         upload.Media.Add(new MediaLedger(item.Key, item.Step, fileName, sha, send));
         return new WrittenFile($"{upload.Target.Path}#media/{item.Key}/{item.Step}-{fileName}", bytes.Length, sha);
