@@ -87,20 +87,21 @@ public sealed class ProjectActor : UnitActor
         {
             var project = scope.Known ?? await source.ProjectAsync(scope.Path, ct);
             var file = await writer.WriteProjectAsync(project, ct);
-            var runs = new List<RunSummary>();
+            var listed = new List<RunSummary>();
             if (scope.RunIds is null)
             {
-                await foreach (var run in source.RunsAsync(project.Path, filter, ct)) runs.Add(run);
+                await foreach (var run in source.RunsAsync(project.Path, filter, ct)) listed.Add(run);
             }
             else
             {
                 foreach (var id in scope.RunIds)
                 {
                     var run = await source.RunAsync($"{project.Path}/{id}", ct);
-                    if (filter.States.Count > 0 && !filter.States.Contains(run.State, StringComparer.OrdinalIgnoreCase)) continue;
-                    runs.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
+                    listed.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
                 }
             }
+            // The server never filters out pinned runs (and servers read filters differently): check each run.
+            var runs = await RunSelection.SelectAsync(source, filter, listed, ct);
             await writer.RecordDiscoveryAsync(runs.Select(r => r.Path).ToList(), ct);
             // A skipped run still counts its points (backup.json must not depend on how many sessions it took);
             // one whose index cannot be read is not trusted and is exported again.

@@ -27,11 +27,26 @@ public sealed record VerifyProblem(VerifyProblemKind Kind, string Path, string D
     public override string ToString() => $"{Kind}: {Path}: {Detail}";
 }
 
-/// <summary>Outcome of <see cref="BackupVerifier.VerifyAsync"/>; <see cref="Ok"/> is false on any problem.</summary>
+/// <summary>
+/// Outcome of <see cref="BackupVerifier.VerifyAsync"/>. <see cref="Ok"/>: every file matches the manifest;
+/// <see cref="Complete"/>: nothing selected is missing from the backup. <c>verify</c> passes only when both hold.
+/// </summary>
 public sealed record VerifyReport(string Root, BackupInfo? Info, int FilesChecked, long BytesChecked, int SeriesChecked,
     IReadOnlyList<VerifyProblem> Problems)
 {
+    /// <summary>Every file in the manifest is there and matches, and no other file is.</summary>
     public bool Ok => Problems.Count == 0;
+
+    /// <summary>
+    /// Why the backup is not complete, one line each (failed units, runs left, backup.json's <c>complete</c>, an export
+    /// still running); empty when it is.
+    /// </summary>
+    public IReadOnlyList<string> Incomplete { get; init; } = [];
+
+    public bool Complete => Incomplete.Count == 0;
+
+    /// <summary>What <c>verify</c> exits 0 on.</summary>
+    public bool Passed => Ok && Complete;
 }
 
 /// <summary>The folder is not a backup (no manifest.jsonl, or no backup.json and no checkpoint for status).</summary>
@@ -40,7 +55,10 @@ public sealed class NotABackupException(string message) : IOException(message);
 /// <summary>
 /// Checks a backup against itself: every file in manifest.jsonl re-hashed (missing / changed), every content file on
 /// disk listed (extra), and every series checked against its run's metrics/index.json and what the server reported
-/// (silent truncation is the failure this exists to catch).
+/// (silent truncation is the failure this exists to catch). Then whether it is complete: backup.json present and
+/// <c>complete</c>, errors.jsonl empty, no run failed or left in the checkpoint, no export writing right now.
+/// Reads only: takes no lock and writes nothing, so it cannot disturb a running export (whose changes it may then
+/// report, which is why a running export makes the backup count as not complete).
 /// </summary>
 public static class BackupVerifier
 {
@@ -48,7 +66,9 @@ public static class BackupVerifier
     {
         var layout = new BackupLayout(root);
         if (!File.Exists(layout.ManifestFile))
-            throw new NotABackupException(File.Exists(layout.CheckpointFile)
+            throw new NotABackupException(BackupLock.RunningWriter(layout) is { } writer
+                ? $"'{layout.Root}' has no {BackupLayout.ManifestFileName} yet: an export is writing into it right now ({writer.Describe()}); verify again when it has finished."
+                : File.Exists(layout.CheckpointFile)
                 ? $"'{layout.Root}' holds an unfinished export (no {BackupLayout.ManifestFileName} yet); run export again to finish it."
                 : $"'{layout.Root}' is not a SwanLab backup: it has no {BackupLayout.ManifestFileName}.");
 
@@ -89,12 +109,17 @@ public static class BackupVerifier
         await Parallel.ForEachAsync(safe, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount },
             async (item, c) =>
             {
-                if (!File.Exists(item.Full))
+                WrittenFile actual;
+                try
                 {
+                    actual = await ManifestWriter.HashFileAsync(item.File.RelativePath, item.Full, c).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // Also when a running export replaces or removes the file between listing and hashing.
                     problems.Add(new(VerifyProblemKind.Missing, item.File.RelativePath, "listed in the manifest, not on disk"));
                     return;
                 }
-                var actual = await ManifestWriter.HashFileAsync(item.File.RelativePath, item.Full, c).ConfigureAwait(false);
                 Interlocked.Add(ref bytes, actual.Bytes);
                 Interlocked.Increment(ref checkedFiles);
                 if (actual.Bytes != item.File.Bytes)
@@ -126,7 +151,48 @@ public static class BackupVerifier
                 Interlocked.Add(ref series, n);
             }).ConfigureAwait(false);
 
-        return Report(layout, info, checkedFiles, bytes, series, problems);
+        return Report(layout, info, checkedFiles, bytes, series, problems) with
+        {
+            Incomplete = await IncompleteAsync(layout, info, problems.Any(p => p.Path == BackupLayout.BackupInfoFileName), ct)
+                .ConfigureAwait(false),
+        };
+    }
+
+    /// <summary>One line per reason the backup is not complete, failures and left runs listed by path.</summary>
+    private static async Task<IReadOnlyList<string>> IncompleteAsync(BackupLayout layout, BackupInfo? info, bool infoMalformed,
+        CancellationToken ct)
+    {
+        var reasons = new List<string>();
+        if (BackupLock.RunningWriter(layout) is { } writer)
+            reasons.Add($"an export is writing into the folder right now: {writer.Describe()}; verify again when it has finished");
+        if (info is null && !infoMalformed)
+            reasons.Add($"no {BackupLayout.BackupInfoFileName}: the last export did not finish");
+        else if (info is { Complete: false })
+            reasons.Add($"{BackupLayout.BackupInfoFileName} says the backup is not complete (complete: false)");
+
+        var failed = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var f in await ErrorsWriter.ReadAsync(layout, ct).ConfigureAwait(false))
+                failed[f.Path] = $"{f.Kind}: {f.Error}";
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // Already reported as a Malformed problem.
+        }
+        IReadOnlyList<string> left = [];
+        if (File.Exists(layout.CheckpointFile))
+        {
+            var status = await BackupStatusReader.ReadAsync(layout.Root, ct).ConfigureAwait(false);
+            foreach (var f in status.Failures)
+                failed.TryAdd(f.RunPath, $"{f.ErrorKind ?? "unknown"}: {f.Error}");
+            left = status.LeftRuns;
+            if (status.LeftRuns.Count == 0 && status.Left is > 0)
+                reasons.Add($"{status.Left} run(s) of the last export are not in the backup yet");
+        }
+        reasons.AddRange(failed.Select(f => $"failed: {f.Key} ({f.Value})"));
+        reasons.AddRange(left.Select(path => $"left: {path} (found on the server, not exported yet)"));
+        return reasons;
     }
 
     private static async Task<int> CheckSeriesAsync(BackupLayout layout, string indexRelative, string indexFull,
@@ -134,6 +200,11 @@ public static class BackupVerifier
     {
         MetricsIndex index;
         try { index = await MetricsIndex.ReadAsync(indexFull, ct).ConfigureAwait(false); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            problems.Add(new(VerifyProblemKind.Missing, indexRelative, "listed in the manifest, not on disk"));
+            return 0;
+        }
         catch (FormatException e)
         {
             problems.Add(new(VerifyProblemKind.Malformed, indexRelative, e.Message));
@@ -171,6 +242,11 @@ public static class BackupVerifier
             catch (FormatException e)
             {
                 problems.Add(new(VerifyProblemKind.Malformed, relative, e.Message));
+                continue;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                problems.Add(new(VerifyProblemKind.Missing, relative, $"series '{entry.Key}' is in {BackupLayout.MetricsIndexFileName}, its file is not on disk"));
                 continue;
             }
             checkedSeries++;

@@ -107,7 +107,11 @@ internal sealed class ProductionBackend : ICrawlerBackend
             var failures = report.Failures
                 .Select(f => new StatusFailure(f.RunPath, f.ErrorKind ?? "?", f.Error ?? "", f.Attempts))
                 .ToList();
-            return new StatusView(report.Info?.Complete, report.Done, report.Failed, report.Left, rows, failures);
+            return new StatusView(report.Info?.Complete, report.Done, report.Failed, report.Left, rows, failures)
+            {
+                LeftRuns = report.LeftRuns,
+                Writer = report.Writer?.Describe(),
+            };
         }
         catch (Backup.NotABackupException e)
         {
@@ -121,7 +125,10 @@ internal sealed class ProductionBackend : ICrawlerBackend
         {
             var report = await BackupVerifier.VerifyAsync(backupFolder, ct);
             return new VerifyView(report.FilesChecked,
-                report.Problems.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList());
+                report.Problems.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList())
+            {
+                Incomplete = report.Incomplete,
+            };
         }
         catch (Backup.NotABackupException e)
         {

@@ -64,6 +64,8 @@ internal sealed record ExportFlags
     public bool NoMedia { get; init; }
     public bool DryRun { get; init; }
     public bool Restart { get; init; }
+    /// <summary>--allow-non-empty: export into a folder that holds other files (they are left alone).</summary>
+    public bool AllowNonEmpty { get; init; }
     public bool Demo { get; init; }
     public string? ConfigFile { get; init; }
 

@@ -92,6 +92,7 @@ internal static class SettingsResolver
             IncludeMedia = s.Media ?? true,
             DryRun = flags.DryRun,
             Restart = flags.Restart,
+            AllowNonEmpty = flags.AllowNonEmpty,
             RunConcurrency = s.RunConcurrency!.Value,
             SeriesConcurrency = s.SeriesConcurrency!.Value,
             ChannelCapacity = s.ChannelCapacity!.Value,

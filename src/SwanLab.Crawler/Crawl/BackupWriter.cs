@@ -26,27 +26,43 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
     {
         var index = new MetricsIndex(format, sample,
             series.Select(s => MetricsIndexEntry.From(new SeriesInfo(s.Key, s.ExpectedPoints, s.ExpectedLastStep), s.File)).ToList());
+        var previous = await PreviousSeriesFilesAsync(runPath, ct);
         var written = await index.WriteAsync(layout, runPath, ct);
-        RemoveSeriesFilesNotIn(runPath, index);
+        RemoveSeriesFilesNotIn(runPath, index, previous);
         return written;
     }
 
+    /// <summary>The series files the run's current index.json names (this tool wrote them); empty when there is none.</summary>
+    private async Task<IReadOnlyList<string>> PreviousSeriesFilesAsync(string runPath, CancellationToken ct)
+    {
+        try
+        {
+            var old = await MetricsIndex.ReadAsync(layout.MetricsIndexFile(runPath), ct);
+            return old.Series.Select(e => e.File).ToList();
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>
-    /// Once the new index is durable, series files it does not name are leftovers of an earlier export of the run (in
-    /// another format, or a series the server no longer has); keeping them would make the folder differ from a fresh
-    /// export and show duplicates next to the real files.
+    /// Once the new index is durable, series files the previous index named and the new one does not are leftovers
+    /// of an earlier export of the run (in another format, or a series the server no longer has); keeping them would
+    /// make the folder differ from a fresh export. Only files an index of this tool named are removed: a file
+    /// someone else put into metrics/ is never deleted.
     /// </summary>
-    private void RemoveSeriesFilesNotIn(string runPath, MetricsIndex index)
+    private void RemoveSeriesFilesNotIn(string runPath, MetricsIndex index, IReadOnlyList<string> previous)
     {
         var directory = layout.MetricsDirectory(runPath);
         if (!Directory.Exists(directory)) return;
         var named = index.Series.Select(e => e.File).ToHashSet(StringComparer.Ordinal);
         var removed = false;
-        foreach (var file in Directory.EnumerateFiles(directory))
+        foreach (var name in previous.Distinct(StringComparer.Ordinal))
         {
-            var name = Path.GetFileName(file);
-            if (named.Contains(name) || name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal)) continue;
-            if (!Enum.GetValues<SeriesFormat>().Any(f => name.EndsWith(BackupLayout.SeriesExtension(f), StringComparison.Ordinal))) continue;
+            if (named.Contains(name) || name.Contains('/') || name.Contains('\\') || name is "" or "." or "..") continue;
+            var file = Path.Combine(directory, name);
+            if (!File.Exists(file)) continue;
             File.Delete(file);
             removed = true;
         }
@@ -101,9 +117,10 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         // The manifest reuses the sizes and hashes recorded as files were written and hashes the rest from disk.
         var written = new CheckpointEntry("", UnitStatus.Done, "", summary.Files, null, null, 0);
         var failedRuns = FailedRunFolders.Of(layout, summary.Failures.Select(f => f.RunPath));
+        var foreign = BackupFolder.ForeignFiles(layout);
         var files = (await ManifestWriter.BuildAsync(layout,
                 new CheckpointState(new Dictionary<string, CheckpointEntry> { [""] = written }), ct))
-            .Where(f => !FailedRunFolders.Contains(failedRuns, f.RelativePath))
+            .Where(f => !FailedRunFolders.Contains(failedRuns, f.RelativePath) && !foreign.Contains(f.RelativePath))
             .ToList();
         await ManifestWriter.WriteAsync(layout, files, ct);
         var counts = new BackupCounts(summary.Workspaces, summary.Projects, summary.Runs, summary.Runs - summary.RunsFailed,

@@ -23,6 +23,10 @@ public sealed record CrawlSettings
     public bool IncludeMedia { get; init; } = true;
     public bool DryRun { get; init; }
     public bool Restart { get; init; }
+    /// <summary>
+    /// Export into a folder that is neither empty nor a backup. Its files are never listed in the manifest nor deleted.
+    /// </summary>
+    public bool AllowNonEmpty { get; init; }
     public int RunConcurrency { get; init; } = 16;
     public int SeriesConcurrency { get; init; } = 32;
     public int ChannelCapacity { get; init; } = 4096;

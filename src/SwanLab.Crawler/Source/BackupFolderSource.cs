@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Crawl;
 
 namespace SwanLab.Crawler.Source;
 
@@ -155,7 +156,7 @@ public sealed class BackupFolderSource : ICrawlSource
         foreach (var path in entry.Runs)
         {
             var run = await RunAsync(path, ct).ConfigureAwait(false);
-            if (!FolderRunSelection.Matches(run.Raw, run.State, filter)) continue;
+            if (!RunSelection.Matches(filter, run)) continue;
             yield return new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw);
         }
     }

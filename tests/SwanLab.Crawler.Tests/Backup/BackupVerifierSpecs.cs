@@ -53,7 +53,7 @@ public class BackupVerifierSpecs : IDisposable
         await FinishedBackupAsync();
         File.Delete(_layout.RunFile("alice/demo/r2"));
         await File.WriteAllTextAsync(Path.Combine(_layout.Root, "alice", "stray.txt"), "x");
-        await File.WriteAllTextAsync(Path.Combine(_layout.Root, "alice", AtomicFile.TempPrefix + "leftover"), "x");
+        await File.WriteAllTextAsync(Path.Combine(_layout.Root, "alice", AtomicFile.NewTempName()), "x");
         var report = await BackupVerifier.VerifyAsync(_layout.Root, CancellationToken.None);
         Assert.Equal(
             [(VerifyProblemKind.Missing, "alice/demo/r2/run.json"), (VerifyProblemKind.Extra, "alice/stray.txt")],
