@@ -12,7 +12,11 @@ public sealed class DiscoveryLog(BackupLayout layout)
 {
     public const string FileName = "discovered.jsonl";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // One gate per file for the whole process: every project of a crawl makes its own DiscoveryLog, and appends from
+    // several of them at once interleaved and tore lines (which backup.json's run count then missed).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+
+    private SemaphoreSlim Gate => Gates.GetOrAdd(FilePath, _ => new SemaphoreSlim(1, 1));
 
     public string FilePath => Path.Combine(layout.StateDirectory, FileName);
 
@@ -26,14 +30,15 @@ public sealed class DiscoveryLog(BackupLayout layout)
             buffer.WriteByte((byte)'\n');
         }
         if (buffer.Length == 0) return;
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        var gate = Gate;
+        await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             Directory.CreateDirectory(layout.StateDirectory);
             await using var file = new FileStream(FilePath, FileMode.Append, FileAccess.Write, FileShare.Read);
             await file.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct).ConfigureAwait(false);
         }
-        finally { _gate.Release(); }
+        finally { gate.Release(); }
     }
 
     /// <summary>Every run path recorded so far (torn or unreadable lines are skipped).</summary>

@@ -9,7 +9,10 @@ public enum VerifyProblemKind
     Missing,
     /// <summary>A file's size or sha256 differs from the manifest.</summary>
     Changed,
-    /// <summary>A content file on disk that the manifest does not list.</summary>
+    /// <summary>
+    /// A file on disk that the manifest does not list: not written by this tool, so not part of the backup; listed,
+    /// left alone, and not a failure (<see cref="VerifyReport.Ok"/> ignores it).
+    /// </summary>
     Extra,
     /// <summary>A manifest or index entry names a path outside the backup or not in canonical form.</summary>
     UnsafePath,
@@ -28,14 +31,18 @@ public sealed record VerifyProblem(VerifyProblemKind Kind, string Path, string D
 }
 
 /// <summary>
-/// Outcome of <see cref="BackupVerifier.VerifyAsync"/>. <see cref="Ok"/>: every file matches the manifest;
+/// Outcome of <see cref="BackupVerifier.VerifyAsync"/>. <see cref="Ok"/>: every file the manifest lists matches it
+/// (files that are not part of the backup, <see cref="VerifyProblemKind.Extra"/>, are reported, not failed);
 /// <see cref="Complete"/>: nothing selected is missing from the backup. <c>verify</c> passes only when both hold.
 /// </summary>
 public sealed record VerifyReport(string Root, BackupInfo? Info, int FilesChecked, long BytesChecked, int SeriesChecked,
     IReadOnlyList<VerifyProblem> Problems)
 {
-    /// <summary>Every file in the manifest is there and matches, and no other file is.</summary>
-    public bool Ok => Problems.Count == 0;
+    /// <summary>Every file in the manifest is there and matches.</summary>
+    public bool Ok => Problems.All(p => p.Kind == VerifyProblemKind.Extra);
+
+    /// <summary>Files on disk the manifest does not list (not the tool's; never adopted, never deleted).</summary>
+    public IReadOnlyList<VerifyProblem> Extras => Problems.Where(p => p.Kind == VerifyProblemKind.Extra).ToList();
 
     /// <summary>
     /// Why the backup is not complete, one line each (failed units, runs left, backup.json's <c>complete</c>, an export
@@ -151,11 +158,13 @@ public static class BackupVerifier
                 Interlocked.Add(ref series, n);
             }).ConfigureAwait(false);
 
-        return Report(layout, info, checkedFiles, bytes, series, problems) with
+        var report = Report(layout, info, checkedFiles, bytes, series, problems) with
         {
             Incomplete = await IncompleteAsync(layout, info, problems.Any(p => p.Path == BackupLayout.BackupInfoFileName), ct)
                 .ConfigureAwait(false),
         };
+        await SuspectUnits.RecordAsync(layout, report, ct).ConfigureAwait(false);
+        return report;
     }
 
     /// <summary>One line per reason the backup is not complete, failures and left runs listed by path.</summary>

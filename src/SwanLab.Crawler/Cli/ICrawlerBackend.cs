@@ -84,7 +84,10 @@ internal sealed record VerifyView(int FilesChecked, IReadOnlyList<VerifyProblem>
     /// <summary>Why the backup is not complete (failed or left runs, complete: false, an export running), one line each.</summary>
     public IReadOnlyList<string> Incomplete { get; init; } = [];
 
-    /// <summary>Every file matches the manifest.</summary>
+    /// <summary>Files on disk that are not part of the backup (the manifest does not list them): shown, not failed.</summary>
+    public IReadOnlyList<VerifyProblem> Extras { get; init; } = [];
+
+    /// <summary>Every file the manifest lists matches it.</summary>
     public bool FilesMatch => Problems.Count == 0;
 
     /// <summary>What <c>verify</c> exits 0 on: every file matches and the backup is complete.</summary>

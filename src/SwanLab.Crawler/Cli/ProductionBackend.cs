@@ -125,9 +125,11 @@ internal sealed class ProductionBackend : ICrawlerBackend
         {
             var report = await BackupVerifier.VerifyAsync(backupFolder, ct);
             return new VerifyView(report.FilesChecked,
-                report.Problems.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList())
+                report.Problems.Where(p => p.Kind != Backup.VerifyProblemKind.Extra)
+                    .Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList())
             {
                 Incomplete = report.Incomplete,
+                Extras = report.Extras.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList(),
             };
         }
         catch (Backup.NotABackupException e)

@@ -127,6 +127,8 @@ internal static class Summaries
 
     public static void WriteVerify(IAnsiConsole console, string folder, VerifyView report)
     {
+        foreach (var extra in report.Extras)
+            console.MarkupLineInterpolated($"[yellow]extra:[/] {extra.Path}: not part of the backup (the manifest does not list it); left alone.");
         if (report.Clean)
         {
             console.MarkupLineInterpolated($"[green]OK:[/] all {report.FilesChecked} files in {folder} match manifest.jsonl and the backup is complete.");

@@ -66,6 +66,9 @@ internal sealed record ExportFlags
     public bool Restart { get; init; }
     /// <summary>--allow-non-empty: export into a folder that holds other files (they are left alone).</summary>
     public bool AllowNonEmpty { get; init; }
+    public bool Refetch { get; init; }
+    public bool VerifyExisting { get; init; }
+    public bool AllowOtherSource { get; init; }
     public bool Demo { get; init; }
     public string? ConfigFile { get; init; }
 
@@ -77,6 +80,7 @@ internal sealed record ExportFlags
         Sample = Sample,
         Logs = NoLogs ? false : null,
         Media = NoMedia ? false : null,
+        VerifyExisting = VerifyExisting ? true : null,
         RunConcurrency = Concurrency,
         RequestsPerSecond = RateLimit,
     };

@@ -81,7 +81,9 @@ public static class CrawlPlanner
                 }
                 var runs = (await RunSelection.SelectAsync(source, settings.Filter, listed, ct))
                     .DistinctBy(r => r.Path, StringComparer.Ordinal).ToList();
-                var skip = runs.Count(r => ResumeRule.IsUnchanged(state, r, out _));
+                // Counted from the checkpoint alone: the export also checks each such run's files and exports the
+                // damaged ones again, which a dry run (reading nothing of the backup but the checkpoint) cannot know.
+                var skip = runs.Count(r => ResumeRule.Judge(state, r, settings, out _) == ResumeVerdict.SkipIfIntact);
                 planned.Add(new PlannedProject(path, runs.Count, skip));
             }
         }

@@ -24,17 +24,24 @@ public interface ICrawlDestination
     /// <summary>A sink for metrics/&lt;key&gt;.&lt;format&gt;; disposing it uncompleted deletes its temp file.</summary>
     ISeriesSink OpenSeries(string runPath, string key, SeriesFormat format);
 
-    /// <summary>metrics/index.json: key -> file, points, first/last step, and what the server reported.</summary>
+    /// <summary>metrics/index.json: format, sample, and per key: file, points, first/last step, what the server reported.</summary>
     Task<WrittenFile> WriteSeriesIndexAsync(string runPath, IReadOnlyList<SeriesIndexEntry> series, CancellationToken ct);
 
     /// <summary>logs.jsonl; null (and no file) when the run has no log lines.</summary>
     Task<WrittenFile?> WriteLogsAsync(string runPath, IAsyncEnumerable<LogLine> lines, CancellationToken ct);
 
     /// <summary>
-    /// Points a run exported earlier holds (from its metrics/index.json); null when that cannot be read or the run was
-    /// exported in another series format or sample size (null means: export the run again).
+    /// Checks files a unit recorded against the disk: each must exist with its recorded size, and with
+    /// <paramref name="rehash"/> also its sha256. Null when all match, else what the first mismatch is.
     /// </summary>
-    Task<long?> CountPointsAsync(string runPath, CancellationToken ct);
+    Task<string?> FindDamageAsync(IReadOnlyList<WrittenFile> files, bool rehash, CancellationToken ct);
+
+    /// <summary>
+    /// Deletes files an earlier export of a run recorded that its new export did not write again (another series
+    /// format, a series or media object the server no longer has, logs no longer fetched). Only recorded paths are
+    /// ever given: a file this tool did not write is never deleted.
+    /// </summary>
+    Task RemoveFilesAsync(IReadOnlyList<string> relativePaths, CancellationToken ct);
 
     /// <summary>Notes the runs a listing selected (private state, for <c>status</c>'s "left" column).</summary>
     Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct);
@@ -46,4 +53,3 @@ public interface ICrawlDestination
     /// <summary>manifest.jsonl, errors.jsonl and (last) backup.json.</summary>
     Task FinishAsync(BackupSummary summary, CancellationToken ct);
 }
-

@@ -192,29 +192,42 @@ public sealed class ServerDestination : ICrawlDestination
         return new WrittenFile($"{upload.Target.Path}#logs", count, sha);
     }
 
-    public async Task<long?> CountPointsAsync(string runPath, CancellationToken ct)
+    /// <summary>
+    /// A run the checkpoint holds as imported is skipped only if the target still agrees with its ledger line (the
+    /// target may have been reset or the run deleted since): same last step for every series, same last log epoch.
+    /// Null when it does; else why not, and the run is imported again (which uploads only what is missing).
+    /// </summary>
+    public async Task<string?> FindDamageAsync(IReadOnlyList<WrittenFile> files, bool rehash, CancellationToken ct)
     {
-        // The ledger says the run was imported; the target must still agree (it may have been reset or the run deleted
-        // since), or the run is imported again (which uploads only what is missing).
-        if (_ledger.Run(runPath) is not { } entry) return null;
-        if (entry.Target is not { } target) return null;
+        ArgumentNullException.ThrowIfNull(files);
+        var receipt = files.FirstOrDefault(f => f.RelativePath.StartsWith(LedgerReceipt, StringComparison.Ordinal));
+        if (receipt is null) return "no ledger receipt";
+        var runPath = receipt.RelativePath[LedgerReceipt.Length..];
+        if (_ledger.Run(runPath) is not { } entry) return "not in the ledger";
+        if (entry.Target is not { } target) return "skipped by --on-conflict before";
         TargetSummary summary;
         try
         {
             summary = await _target.ResumeSummaryAsync(target, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException and not SourceAuthenticationException)
         {
-            return null;
+            return $"the target's summary cannot be read: {e.Message}";
         }
         foreach (var (key, series) in entry.Series)
         {
-            if (series.LastStep is { } last && summary.ScalarLastSteps.GetValueOrDefault(key, long.MinValue) != last) return null;
+            if (series.LastStep is { } last && summary.ScalarLastSteps.GetValueOrDefault(key, long.MinValue) != last)
+                return $"series '{key}' ends at another step on the target";
         }
-        if (entry.Logs?.LastEpoch is { } epoch && summary.LastLogEpoch != epoch) return null;
+        if (entry.Logs?.LastEpoch is { } epoch && summary.LastLogEpoch != epoch) return "logs end at another epoch on the target";
         _seen[runPath] = 0;
-        return entry.Points;
+        return null;
     }
+
+    /// <summary>Nothing to delete on a server: a series the source no longer has stays on the target.</summary>
+    public Task RemoveFilesAsync(IReadOnlyList<string> relativePaths, CancellationToken ct) => Task.CompletedTask;
+
+    private const string LedgerReceipt = "ledger:";
 
     public Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct) => Task.CompletedTask;
 
@@ -261,7 +274,7 @@ public sealed class ServerDestination : ICrawlDestination
             upload.Media.OrderBy(m => m.Key, StringComparer.Ordinal).ThenBy(m => m.Step).ThenBy(m => m.File, StringComparer.Ordinal).ToList(),
             NotCarried(upload));
         await _ledger.RecordRunAsync(ledger, ct).ConfigureAwait(false);
-        return new WrittenFile($"{upload.Target.Path}#ledger", ledger.Points, "");
+        return new WrittenFile(LedgerReceipt + runPath, ledger.Points, "");
     }
 
     private List<string> NotCarried(RunUpload upload)
