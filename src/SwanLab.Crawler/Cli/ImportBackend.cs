@@ -1,4 +1,6 @@
 using System.Threading.Channels;
+using SwanLab.Client;
+using SwanLab.Client.RateLimiting;
 using SwanLab.Crawler.Configuration;
 using SwanLab.Crawler.Crawl;
 using SwanLab.Crawler.Import;
@@ -28,19 +30,58 @@ internal sealed class ConnectedTarget(IImportTarget target, ICrawlSource reader,
     public ValueTask DisposeAsync() => lifetime?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
 
-/// <summary>This build cannot write to a server (exit 1, with the reason).</summary>
-internal sealed class TargetUnavailableException(string message) : Exception(message);
-
 /// <summary>
-/// The production import backend. Writing to a server needs SwanLab.Client's upload API (the SDK's run transport),
-/// which is being built beside this engine; until it is merged, connecting to a target says so instead of pretending.
+/// The production import backend: the target through SwanLab.Client (its own session, retry pipeline and request
+/// budget, separate from the source's), written by <see cref="SwanLabClientTarget"/> and read back by
+/// <see cref="SwanLabClientSource"/>.
 /// </summary>
 internal sealed class ProductionImportBackend : IImportBackend
 {
-    public Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, CancellationToken ct) =>
-        throw new TargetUnavailableException(
-            "this build cannot upload to a SwanLab server yet: SwanLab.Client's write API (project/experiment create, " +
-            "profile, /house/metrics, finish) is not part of it. Nothing was sent.");
+    public async Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var pacer = connection.RequestsPerSecond is { } rate
+            ? RequestPacer.Fixed(rate)
+            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond);
+        var options = new SwanLabApiOptions
+        {
+            ApiKey = connection.ApiKey,
+            Host = connection.Host,
+            RateLimiter = pacer,
+            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
+            MaxRetries = connection.MaxRetries,
+            RetryBaseDelay = connection.BackoffBase,
+            MaxRetryDelay = connection.BackoffMax,
+            AttemptTimeout = connection.HttpTimeout,
+            Environment = connection.ClientEnvironment ?? SwanLabEnvironment.Process,
+        };
+        try
+        {
+            var api = await SwanLabApi.ConnectAsync(options, ct);
+            return new ConnectedTarget(new SwanLabClientTarget(api), new SwanLabClientSource(api), new Lifetime(api, pacer));
+        }
+        catch (SwanLabAuthenticationException e)
+        {
+            pacer.Dispose();
+            var rejected = e.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden;
+            throw new CrawlerAuthenticationException(connection.DisplayHost, rejected, e.Message, e);
+        }
+        catch (SwanLabConnectionException e)
+        {
+            pacer.Dispose();
+            throw new ServerUnreachableException(connection.DisplayHost, e.Message, e);
+        }
+        catch (ArgumentException e)
+        {
+            pacer.Dispose();
+            throw new SettingsException($"host '{connection.Host}' cannot be used: {e.Message}");
+        }
+        catch
+        {
+            pacer.Dispose();
+            throw;
+        }
+    }
 
     public async Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, ConnectedTarget target,
         ChannelWriter<CrawlEvent> events, IReadOnlyList<string> secrets, CancellationToken ct)
@@ -53,6 +94,15 @@ internal sealed class ProductionImportBackend : IImportBackend
         catch (SourceAuthenticationException e)
         {
             throw new CrawlerAuthenticationException(source.Identity.Host, rejected: true, e.Message, e);
+        }
+    }
+
+    sealed class Lifetime(SwanLabApi api, RequestPacer pacer) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await api.DisposeAsync();
+            pacer.Dispose();
         }
     }
 }

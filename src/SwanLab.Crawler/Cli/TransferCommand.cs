@@ -156,10 +156,9 @@ internal static class TransferCommand
             env.Error.MarkupLineInterpolated($"[red]error:[/] could not reach the target server at {e.Host}: {secrets.Redact(e.Reason)}");
             return ExitCodes.FinishedWithFailures;
         }
-        catch (TargetUnavailableException e)
+        catch (SettingsException e)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return ExitCodes.FinishedWithFailures;
+            return Problems.Usage(env, secrets.Redact(e.Message), command);
         }
 
         await using (connected)

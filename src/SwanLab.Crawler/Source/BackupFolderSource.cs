@@ -46,9 +46,6 @@ public sealed class BackupFolderSource : ICrawlSource
 
     public SourceIdentity Identity { get; }
 
-    /// <summary>The backup's series were sampled (<c>--sample N</c>): importing it carries at most N points per series.</summary>
-    public int? Sample { get; private init; }
-
     /// <summary>
     /// Opens a backup folder: reads manifest.jsonl and backup.json and catalogues workspaces, projects and runs.
     /// </summary>
@@ -118,11 +115,10 @@ public sealed class BackupFolderSource : ICrawlSource
             }
             workspaceEntry.Projects.Sort(StringComparer.Ordinal);
         }
-        var identity = new SourceIdentity("backup:" + layout.Root, info?.SourceUser ?? "", "backup-v1");
+        var identity = new SourceIdentity("backup:" + layout.Root, info?.Source.User ?? "", "backup-v1");
         return new BackupFolderSource(layout, identity, manifest, workspaces, projects, runs)
         {
-            ExportedFrom = info is null ? null : new SourceIdentity(info.SourceHost, info.SourceUser, ""),
-            Sample = info?.Sample,
+            ExportedFrom = info is null ? null : new SourceIdentity(info.Source.Host, info.Source.User, ""),
         };
     }
 
