@@ -60,6 +60,7 @@ public static class CrawlRunner
         // Only under the lock: a running export's temp files look exactly like a crashed one's.
         AtomicFile.SweepTempFiles(layout.Root);
         await scope.WriteAsync(layout, ct);
+        await BackupDescription.MarkUnfinishedAsync(layout, ct);
         await using var checkpoint = new FileCheckpointStore(layout, secrets);
         return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
             events, ct);
