@@ -11,7 +11,7 @@ namespace SwanLab.Crawler.Actors;
 public sealed record CrawlContext(
     CrawlSettings Settings,
     ICrawlSource Source,
-    IBackupWriter Writer,
+    ICrawlDestination Writer,
     IActorRef Supervisor,
     IActorRef Checkpoint,
     IActorRef Progress,

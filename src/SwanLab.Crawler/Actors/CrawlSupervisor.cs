@@ -75,7 +75,7 @@ public sealed class CrawlSupervisor : UnitActor
 
     private readonly CrawlSettings _settings;
     private readonly ICrawlSource _source;
-    private readonly IBackupWriter _writer;
+    private readonly ICrawlDestination _writer;
     private readonly IActorRef _checkpoint;
     private readonly IActorRef _progress;
     private readonly IActorRef _runSlots;
@@ -92,11 +92,11 @@ public sealed class CrawlSupervisor : UnitActor
     private bool _discovered, _finishing, _cancelled;
     private (string Path, UnitFailure Failure)? _fatal;
 
-    public static Props Props(CrawlSettings settings, ICrawlSource source, IBackupWriter writer, IActorRef checkpoint,
+    public static Props Props(CrawlSettings settings, ICrawlSource source, ICrawlDestination writer, IActorRef checkpoint,
         IActorRef progress) =>
         Akka.Actor.Props.Create(() => new CrawlSupervisor(settings, source, writer, checkpoint, progress));
 
-    public CrawlSupervisor(CrawlSettings settings, ICrawlSource source, IBackupWriter writer, IActorRef checkpoint,
+    public CrawlSupervisor(CrawlSettings settings, ICrawlSource source, ICrawlDestination writer, IActorRef checkpoint,
         IActorRef progress)
     {
         _settings = settings;

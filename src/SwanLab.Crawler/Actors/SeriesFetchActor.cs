@@ -64,7 +64,7 @@ public sealed class SeriesFetchActor : UnitActor
         }
     }
 
-    internal static async Task<SeriesIndexEntry> StreamAsync(ICrawlSource source, IBackupWriter writer, IActorRef progress,
+    internal static async Task<SeriesIndexEntry> StreamAsync(ICrawlSource source, ICrawlDestination writer, IActorRef progress,
         CrawlSettings settings, RunDetail run, SeriesInfo series, CancellationToken unitToken)
     {
         using var loops = CancellationTokenSource.CreateLinkedTokenSource(unitToken);

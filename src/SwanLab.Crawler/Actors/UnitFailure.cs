@@ -12,7 +12,7 @@ namespace SwanLab.Crawler.Actors;
 public sealed record UnitFailure(string Kind, string Message, bool Fatal)
 {
     /// <summary>Whether another attempt could succeed: something that does not exist or is not ours will not appear.</summary>
-    public bool Retryable => !Fatal && Kind is not ("not-found" or "forbidden");
+    public bool Retryable => !Fatal && Kind is not ("not-found" or "forbidden" or "damaged" or "conflict" or "target");
 
     public static UnitFailure From(Exception exception)
     {
@@ -29,6 +29,10 @@ public sealed record UnitFailure(string Kind, string Message, bool Fatal)
             SwanLabNotSupportedException => new("not-supported", ex.Message, false),
             SwanLabException => new("swanlab", ex.Message, false),
             SeriesIncompleteException => new("truncated", ex.Message, false),
+            BackupFileDamagedException => new("damaged", ex.Message, false),
+            BackupEntryNotFoundException => new("not-found", ex.Message, false),
+            Import.ImportConflictException => new("conflict", ex.Message, false),
+            Import.ImportTargetException => new("target", ex.Message, false),
             OperationCanceledException => new("cancelled", ex.Message, false),
             TimeoutException => new("timeout", ex.Message, false),
             HttpRequestException => new("http", ex.Message, false),

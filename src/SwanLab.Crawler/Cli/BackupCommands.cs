@@ -63,9 +63,19 @@ internal static class BackupCommands
         {
             NewOut(), NewConfigFile(),
         };
+        var against = new Option<string?>("--against")
+        {
+            Description = "Also read every run of the backup back from this SwanLab server and compare it (after an import). Key: --api-key, SWANLAB_TO_API_KEY, SWANLAB_API_KEY, the netrc entry for the host.",
+            HelpName = "URL",
+        };
+        var againstKey = new Option<string?>("--api-key") { Description = "API key for --against.", HelpName = "KEY" };
+        command.Options.Add(against);
+        command.Options.Add(againstKey);
         var modes = OutputOptions.AddTo(command);
         command.SetAction((parse, ct) => WithFolder(parse, new CommandOutput(env, "verify", modes.Read(parse)), async (folder, output) =>
         {
+            if (parse.GetValue(against) is { } host)
+                return await VerifyAgainstCommand.RunAsync(env, backend, folder, host, parse.GetValue(againstKey), ct);
             var report = await backend.VerifyAsync(folder, ct);
             Summaries.WriteVerify(output.Human, folder, report);
             output.Result["backup"] = folder;

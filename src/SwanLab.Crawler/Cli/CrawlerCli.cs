@@ -24,6 +24,8 @@ internal static class CrawlerCli
             ExportCommand.Create(env, backend),
             BackupCommands.CreateStatus(env, backend),
             BackupCommands.CreateVerify(env, backend),
+            ImportCommand.Create(env, backend as IImportBackend ?? new ProductionImportBackend()),
+            MigrateCommand.Create(env, backend, backend as IImportBackend ?? new ProductionImportBackend()),
         };
         // --version on every command, not only the root (each prints the same version and exits 0).
         foreach (var command in root.Subcommands)

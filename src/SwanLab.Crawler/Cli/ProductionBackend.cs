@@ -50,6 +50,7 @@ internal sealed class ProductionBackend : ICrawlerBackend
             RetryBaseDelay = connection.BackoffBase,
             MaxRetryDelay = connection.BackoffMax,
             AttemptTimeout = connection.HttpTimeout,
+            Environment = connection.ClientEnvironment ?? SwanLabEnvironment.Process,
         };
         try
         {

@@ -22,6 +22,11 @@ internal sealed record ConnectionSettings
     /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/>.</summary>
     public double? RequestsPerSecond { get; init; }
     public double InitialRequestsPerSecond { get; init; } = 20;
+    /// <summary>
+    /// Null = the process environment. Migrate gives each side its own, without SWANLAB_API_KEY/SWANLAB_API_HOST, so
+    /// one side's key is never sent to the other host (each side: its flag, its variable, or the netrc entry for it).
+    /// </summary>
+    public SwanLab.Client.SwanLabEnvironment? ClientEnvironment { get; init; }
 
     /// <summary>What --host/SWANLAB_API_HOST would show a user: the host, or the client's default.</summary>
     public string DisplayHost => Host ?? "(SWANLAB_API_HOST / ~/.swanlab/.netrc / https://api.swanlab.cn)";

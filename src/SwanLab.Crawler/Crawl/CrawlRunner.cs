@@ -88,7 +88,7 @@ public static class CrawlRunner
     /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
     /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
     /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
-    public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, IBackupWriter writer,
+    public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, ICrawlDestination writer,
         ICheckpointStore checkpoint, ChannelWriter<CrawlEvent>? events, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(settings);

@@ -68,5 +68,5 @@ public static class CrawlerHosting
 }
 
 /// <summary>The services one crawl reads from and writes to; the channel (if any) receives progress.</summary>
-public sealed record CrawlServices(Source.ICrawlSource Source, IBackupWriter Writer, ICheckpointStore Checkpoint,
+public sealed record CrawlServices(Source.ICrawlSource Source, ICrawlDestination Writer, ICheckpointStore Checkpoint,
     ChannelWriter<CrawlEvent>? Events);

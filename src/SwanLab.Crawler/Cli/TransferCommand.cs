@@ -1,0 +1,209 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Spectre.Console;
+using SwanLab.Client;
+using SwanLab.Crawler.Configuration;
+using SwanLab.Crawler.Crawl;
+using SwanLab.Crawler.Import;
+using SwanLab.Crawler.Source;
+
+namespace SwanLab.Crawler.Cli;
+
+/// <summary>
+/// What `import` and `migrate` share: the selection, mapping and conflict options, and the run itself (sign in to
+/// the target, import with live progress, summarise, pick the exit code). The commands differ only in the source.
+/// </summary>
+internal static class TransferCommand
+{
+    public const string FromKeyVariable = "SWANLAB_FROM_API_KEY";
+    public const string ToKeyVariable = "SWANLAB_TO_API_KEY";
+
+    /// <summary>Options of both commands (fresh per tree: System.CommandLine symbols remember their parents).</summary>
+    internal sealed class SharedOptions
+    {
+        public readonly Option<string[]> Workspaces = new("--workspace") { Description = "Only this source workspace; repeatable.", HelpName = "NAME" };
+        public readonly Option<string[]> Projects = new("--project") { Description = "Only this source project; repeatable. Example: --project alice/mnist", HelpName = "WS/PROJ" };
+        public readonly Option<string[]> Runs = new("--run") { Description = "Only this source run; repeatable. Example: --run alice/mnist/h2k3x9", HelpName = "WS/PROJ/ID" };
+        public readonly Option<string[]> States = new("--state") { Description = "Only runs in this state; repeatable. Example: --state FINISHED", HelpName = "STATE" };
+        public readonly Option<string[]> ConfigFilters = new("--config") { Description = "Only runs whose config has KEY=VALUE; repeatable.", HelpName = "KEY=VALUE" };
+        public readonly Option<string[]> MapWorkspace = new("--map-workspace")
+        {
+            Description = "Put the projects of source workspace FROM into target workspace TO (it must exist: the tool cannot create users or teams); repeatable. Example: --map-workspace alice=team-b",
+            HelpName = "FROM=TO",
+        };
+        public readonly Option<string[]> MapProject = new("--map-project")
+        {
+            Description = "Put one source project into another target workspace/name (beats --map-workspace); repeatable. Example: --map-project alice/mnist=team-b/digits",
+            HelpName = "WS/P=WS/P",
+        };
+        public readonly Option<string?> OnConflict = new("--on-conflict")
+        {
+            Description = "When a run's id is taken in another project (409), was deleted on the target (404 Disabled Resource), or the target run with that id is not this run: fail that run (default; the rest goes on), skip it, or new-id (import it under a new id, recorded in the ledger so re-imports reuse it).",
+            HelpName = "fail|skip|new-id",
+        };
+        public readonly Option<int?> Concurrency = new("--concurrency") { Description = "Runs imported at once (16).", HelpName = "N" };
+        public readonly Option<bool> DryRun = new("--dry-run") { Description = "Sign in to both sides, list what would be imported, send nothing." };
+
+        public IEnumerable<Option> All => [Workspaces, Projects, Runs, States, ConfigFilters, MapWorkspace, MapProject, OnConflict, Concurrency, DryRun];
+
+        public TransferFlags Read(ParseResult parse) => new()
+        {
+            Workspaces = parse.GetValue(Workspaces) ?? [],
+            Projects = parse.GetValue(Projects) ?? [],
+            Runs = parse.GetValue(Runs) ?? [],
+            States = parse.GetValue(States) ?? [],
+            ConfigFilters = parse.GetValue(ConfigFilters) ?? [],
+            MapWorkspace = parse.GetValue(MapWorkspace) ?? [],
+            MapProject = parse.GetValue(MapProject) ?? [],
+            OnConflict = parse.GetValue(OnConflict),
+            Concurrency = parse.GetValue(Concurrency),
+            DryRun = parse.GetValue(DryRun),
+        };
+    }
+
+    /// <summary>What the user typed for the shared options.</summary>
+    internal sealed record TransferFlags
+    {
+        public IReadOnlyList<string> Workspaces { get; init; } = [];
+        public IReadOnlyList<string> Projects { get; init; } = [];
+        public IReadOnlyList<string> Runs { get; init; } = [];
+        public IReadOnlyList<string> States { get; init; } = [];
+        public IReadOnlyList<string> ConfigFilters { get; init; } = [];
+        public IReadOnlyList<string> MapWorkspace { get; init; } = [];
+        public IReadOnlyList<string> MapProject { get; init; } = [];
+        public string? OnConflict { get; init; }
+        public int? Concurrency { get; init; }
+        public bool DryRun { get; init; }
+    }
+
+    /// <summary>The import settings the shared flags describe; <see cref="ArgumentException"/> for a bad value.</summary>
+    public static ImportSettings Resolve(TransferFlags flags, string stateDirectory, bool sourceKeepsCaptions)
+    {
+        var policy = (flags.OnConflict ?? "fail").Trim().ToLowerInvariant() switch
+        {
+            "fail" => ConflictPolicy.Fail,
+            "skip" => ConflictPolicy.Skip,
+            "new-id" => ConflictPolicy.NewId,
+            var other => throw new ArgumentException($"--on-conflict '{other}' is not fail, skip or new-id"),
+        };
+        if (flags.Concurrency is < 1) throw new ArgumentException($"--concurrency {flags.Concurrency} must be at least 1");
+        var config = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var filter in flags.ConfigFilters)
+        {
+            var eq = filter.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) throw new ArgumentException($"--config '{filter}' is not KEY=VALUE");
+            config[filter[..eq].Trim()] = filter[(eq + 1)..].Trim();
+        }
+        var states = flags.States.Select(s => s.Trim().ToUpperInvariant()).ToList();
+        foreach (var state in states)
+            if (!SettingsResolver.RunStates.Contains(state))
+                throw new ArgumentException($"--state '{state}' is not one of {string.Join(", ", SettingsResolver.RunStates)}");
+        var crawl = new CrawlSettings
+        {
+            OutputDirectory = stateDirectory,
+            Workspaces = flags.Workspaces,
+            Projects = flags.Projects,
+            Runs = flags.Runs,
+            Filter = new RunFilter(states, config),
+            RunConcurrency = flags.Concurrency ?? 16,
+            DryRun = flags.DryRun,
+        };
+        CrawlScopes.Build(crawl);
+        return new ImportSettings
+        {
+            Crawl = crawl,
+            StateDirectory = stateDirectory,
+            Mapping = ImportMapping.Parse(flags.MapWorkspace, flags.MapProject),
+            OnConflict = policy,
+            SourceKeepsCaptions = sourceKeepsCaptions,
+        };
+    }
+
+    /// <summary>
+    /// The client environment of one side of a transfer: the real one without SWANLAB_API_KEY and SWANLAB_API_HOST,
+    /// so a side without its own key flag or variable falls back only to the netrc entry naming its host.
+    /// </summary>
+    public static SwanLabEnvironment SideEnvironment(CliEnvironment env)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in new[] { "SWANLAB_ROOT", "SWANLAB_SAVE_DIR" })
+            if (env.GetVariable(name) is { Length: > 0 } value) variables[name] = value;
+        return new SwanLabEnvironment(variables, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Environment.CurrentDirectory);
+    }
+
+    /// <summary>Signs in to the target, imports, prints the summary; the exit code.</summary>
+    public static async Task<int> RunAsync(string command, CliEnvironment env, IImportBackend imports, IReadOnlyList<string?> keys,
+        ImportSettings settings, ICrawlSource source, ConnectionSettings to, CancellationToken ct)
+    {
+        var secrets = new Redactor([.. keys]);
+        var secretList = keys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => k!).ToList();
+        var clock = Stopwatch.StartNew();
+        ConnectedTarget connected;
+        try
+        {
+            connected = await imports.ConnectTargetAsync(to, ct);
+        }
+        catch (CrawlerAuthenticationException e)
+        {
+            env.Error.MarkupLineInterpolated($"[red]error:[/] target: {(e.Rejected ? $"the server at {e.Host} rejected the API key" : secrets.Redact(e.Detail))}");
+            env.Error.WriteLine($"Check the target's key: --{(command == "import" ? "api-key" : "to-api-key")}, {ToKeyVariable}, or the ~/.swanlab/.netrc entry for that host.");
+            return ExitCodes.AuthenticationError;
+        }
+        catch (ServerUnreachableException e)
+        {
+            env.Error.MarkupLineInterpolated($"[red]error:[/] could not reach the target server at {e.Host}: {secrets.Redact(e.Reason)}");
+            return ExitCodes.FinishedWithFailures;
+        }
+        catch (SettingsException e)
+        {
+            return Problems.Usage(env, secrets.Redact(e.Message), command);
+        }
+
+        await using (connected)
+        {
+            var target = connected.Target;
+            env.Out.MarkupLineInterpolated($"Importing from [blue]{source.Identity.Host}[/] into [blue]{target.Identity.Host}[/] as [green]{target.Identity.Username}[/].");
+            if (settings.Crawl.DryRun)
+            {
+                var plan = await ImportPlanner.PlanAsync(settings, source, target, ct);
+                ImportSummary.WritePlan(env.Out, plan);
+                return ExitCodes.Complete;
+            }
+            var events = Channel.CreateBounded<CrawlEvent>(new BoundedChannelOptions(16_384) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+            var reporter = new ProgressReporter(env.Out, env.Interactive, env.PlainProgressInterval, secrets.Redact);
+            var showing = reporter.RunAsync(events.Reader);
+            ImportResult result;
+            try
+            {
+                result = await imports.ImportAsync(settings, source, connected, events.Writer, secretList, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return Problems.Interrupted(env);
+            }
+            catch (CrawlerAuthenticationException e)
+            {
+                env.Error.MarkupLineInterpolated($"[red]error:[/] the server at {e.Host} rejected the API key mid-import: {secrets.Redact(e.Detail)}");
+                return ExitCodes.AuthenticationError;
+            }
+            catch (CrawlAbortedException e)
+            {
+                env.Error.MarkupLineInterpolated($"[red]error:[/] the {command} could not go on at {e.Path} ({e.Kind}): {secrets.Redact(e.Message)}");
+                env.Error.WriteLine("What finished is in the ledger; run the same command again to resume.");
+                return ExitCodes.FinishedWithFailures;
+            }
+            finally
+            {
+                events.Writer.TryComplete();
+                await showing;
+            }
+            ImportSummary.WriteResult(env.Out, result, clock.Elapsed, secrets);
+            if (result.Crawl.Cancelled) return Problems.Interrupted(env);
+            return result.Complete ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;
+        }
+    }
+
+    internal static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+}

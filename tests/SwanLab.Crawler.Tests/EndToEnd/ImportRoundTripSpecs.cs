@@ -1,0 +1,114 @@
+using SwanLab.Client;
+using SwanLab.Crawler.Crawl;
+using SwanLab.Crawler.Import;
+using SwanLab.Crawler.Source;
+using SwanLab.Crawler.Tests.Backup;
+using SwanLab.Crawler.Tests.Import;
+using SwanLab.Emulator;
+using SwanLab.Emulator.Data;
+
+namespace SwanLab.Crawler.Tests.EndToEnd;
+
+/// <summary>
+/// Import and migrate against real HTTP: the emulator as source and as an empty target, SwanLab.Client's uploader as
+/// the write side. Export A, import into empty B, export B: the same series, logs and media byte for byte; a second
+/// import creates nothing and stores nothing (the target's own counters); migrate A -> B under faults on both sides.
+/// </summary>
+public sealed class ImportRoundTripSpecs : IDisposable
+{
+    static readonly CancellationToken None = CancellationToken.None;
+    readonly TempDir dir = new();
+
+    static CrawlSettings Crawl(string output) => new()
+    {
+        OutputDirectory = output,
+        RunConcurrency = 4,
+        SeriesConcurrency = 8,
+        ChannelCapacity = 64,
+        MaxUnitAttempts = 5,
+        UnitBackoffMin = TimeSpan.FromMilliseconds(5),
+        UnitBackoffMax = TimeSpan.FromMilliseconds(50),
+    };
+
+    static Task<SwanLabApi> ConnectAsync(EmulatorServer server, double? rate = null)
+    {
+        var pacer = rate is { } r ? SwanLab.Client.RateLimiting.RequestPacer.Fixed(r) : SwanLab.Client.RateLimiting.RequestPacer.Adaptive(200);
+        return SwanLabApi.ConnectAsync(new SwanLabApiOptions
+        {
+            ApiKey = server.ApiKey,
+            Host = server.BaseUrl.ToString().TrimEnd('/'),
+            RateLimiter = pacer,
+            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
+            MaxRetries = 10,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(100),
+            AttemptTimeout = TimeSpan.FromSeconds(20),
+            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
+        }, None);
+    }
+
+    async Task<ImportResult> ImportAsync(ICrawlSource source, EmulatorServer target, string state, bool keepsCaptions)
+    {
+        await using var api = await ConnectAsync(target);
+        var settings = new ImportSettings { Crawl = Crawl(state), StateDirectory = state, SourceKeepsCaptions = keepsCaptions };
+        return await ImportRunner.RunAsync(settings, source, new SwanLabClientTarget(api), null, None, null, new SwanLabClientSource(api));
+    }
+
+    static string Failures(ImportResult r) =>
+        string.Join("; ", r.Crawl.Failures.Select(f => $"{f.RunPath}: {f.Error}")
+            .Concat(r.Verification?.Runs.SelectMany(v => v.Mismatches.Select(m => $"{v.SourcePath}: {m}")) ?? []));
+
+    /// <summary>Series, index, logs and media files: what must come back byte for byte (host objects aside).</summary>
+    static SortedDictionary<string, string> Data(string root) =>
+        new(BackupTree.Hashes(root).Where(f => f.Key.Contains("/metrics/", StringComparison.Ordinal)
+            || f.Key.EndsWith("/logs.jsonl", StringComparison.Ordinal) || f.Key.Contains("/media/", StringComparison.Ordinal))
+            .ToDictionary(f => f.Key, f => f.Value), StringComparer.Ordinal);
+
+    [Fact]
+    public async Task Should_export_the_same_data_from_an_empty_server_after_importing_a_backup_into_it_and_import_nothing_twice()
+    {
+        await using var a = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, None);
+        await using var b = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Empty }, None);
+        var backupA = Path.Combine(dir.Path, "a");
+        await BackupFolderSourceSpecs.ExportEmulatorAsync(a, Crawl(backupA));
+
+        var first = await ImportAsync(await BackupFolderSource.OpenAsync(backupA, None), b, Path.Combine(backupA, ".swanlab-crawler"), false);
+        Assert.True(first.Complete, Failures(first));
+        var afterFirst = b.Stats.Snapshot().Writes;
+        var second = await ImportAsync(await BackupFolderSource.OpenAsync(backupA, None), b, Path.Combine(backupA, ".swanlab-crawler"), false);
+        var afterSecond = b.Stats.Snapshot().Writes;
+        var backupB = Path.Combine(dir.Path, "b");
+        await BackupFolderSourceSpecs.ExportEmulatorAsync(b, Crawl(backupB));
+
+        Assert.True(second.Complete, Failures(second));
+        Assert.Equal(a.Dataset.Runs.Count, afterFirst.ExperimentsCreated);
+        Assert.Equal((0L, 0L, 0L), (afterFirst.DuplicateSteps, afterFirst.DuplicateLogLines, afterFirst.DuplicateMediaSteps));
+        Assert.Equal((afterFirst.ExperimentsCreated, afterFirst.PointsStored, afterFirst.MetricRequests, afterFirst.MediaFilesUploaded),
+            (afterSecond.ExperimentsCreated, afterSecond.PointsStored, afterSecond.MetricRequests, afterSecond.MediaFilesUploaded));
+        Assert.Equal(0L, afterSecond.DuplicateSteps);
+        Assert.Equal(Data(backupA), Data(backupB));
+        Assert.Equal(BackupTree.Hashes(backupA).Keys.Where(k => !k.StartsWith("manifest", StringComparison.Ordinal)),
+            BackupTree.Hashes(backupB).Keys.Where(k => !k.StartsWith("manifest", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Should_migrate_a_server_into_an_empty_one_under_5xx_and_429_on_both_sides()
+    {
+        await using var a = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny, PointsPerKey = 30, FailRate = 0.1, RateLimit = 20 }, None);
+        await using var b = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Empty, FailRate = 0.1, RateLimit = 20 }, None);
+        await using var source = await ConnectAsync(a);
+
+        var result = await ImportAsync(new SwanLabClientSource(source), b, Path.Combine(dir.Path, "state"), true);
+
+        Assert.True(result.Complete, Failures(result));
+        var writes = b.Stats.Snapshot().Writes;
+        Assert.Equal(a.Dataset.Runs.Count, writes.ExperimentsCreated);
+        Assert.Equal((0L, 0L, 0L), (writes.DuplicateSteps, writes.DuplicateLogLines, writes.DuplicateMediaSteps));
+        Assert.All(result.Verification!.Runs, r => Assert.True(r.Matched, string.Join("; ", r.Mismatches)));
+        Assert.True(a.Stats.Snapshot().InjectedFailures > 0 && b.Stats.Snapshot().InjectedFailures > 0);
+        Assert.True(a.Stats.Snapshot().RateLimited > 0 && b.Stats.Snapshot().RateLimited > 0,
+            $"429s: source {a.Stats.Snapshot().RateLimited}, target {b.Stats.Snapshot().RateLimited}");
+    }
+
+    public void Dispose() => dir.Dispose();
+}
