@@ -75,7 +75,7 @@ internal static class BackupCommands
         command.SetAction((parse, ct) => WithFolder(parse, new CommandOutput(env, "verify", modes.Read(parse)), async (folder, output) =>
         {
             if (parse.GetValue(against) is { } host)
-                return await VerifyAgainstCommand.RunAsync(env, backend, folder, host, parse.GetValue(againstKey), ct);
+                return await VerifyAgainstCommand.RunAsync(output, backend, folder, host, parse.GetValue(againstKey), ct);
             var report = await backend.VerifyAsync(folder, ct);
             Summaries.WriteVerify(output.Human, folder, report);
             output.Result["backup"] = folder;

@@ -15,7 +15,8 @@ internal interface IImportBackend
     /// Signs in to the target. Throws <see cref="CrawlerAuthenticationException"/> when it rejects the key,
     /// <see cref="ServerUnreachableException"/> when it cannot be reached.
     /// </summary>
-    Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, CancellationToken ct);
+    /// <param name="observer">Told of the target's retries and 429s (the log, --verbose).</param>
+    Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct);
 
     /// <param name="secrets">Both keys, so no error text stored in the state folder can carry them.</param>
     Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, ConnectedTarget target,
@@ -37,7 +38,7 @@ internal sealed class ConnectedTarget(IImportTarget target, ICrawlSource reader,
 /// </summary>
 internal sealed class ProductionImportBackend : IImportBackend
 {
-    public async Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, CancellationToken ct)
+    public async Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(connection);
         var pacer = connection.RequestsPerSecond is { } rate
@@ -48,7 +49,12 @@ internal sealed class ProductionImportBackend : IImportBackend
             ApiKey = connection.ApiKey,
             Host = connection.Host,
             RateLimiter = pacer,
-            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
+            OnRateLimited = e =>
+            {
+                pacer.ReportThrottled(e.RetryAfter);
+                observer?.OnRateLimited(e);
+            },
+            OnRetry = observer is null ? null : observer.OnRetry,
             MaxRetries = connection.MaxRetries,
             RetryBaseDelay = connection.BackoffBase,
             MaxRetryDelay = connection.BackoffMax,

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Crawler.Configuration;
 using SwanLab.Crawler.Source;
 
@@ -25,33 +27,36 @@ internal static class ImportCommand
             from, host, apiKey, rateLimit,
         };
         foreach (var option in shared.All) command.Options.Add(option);
+        var modes = OutputOptions.AddTo(command);
         command.SetAction((parse, ct) => RunAsync(env, imports, parse.GetValue(from), parse.GetValue(host), parse.GetValue(apiKey),
-            parse.GetValue(rateLimit), shared.Read(parse), ct));
+            parse.GetValue(rateLimit), shared.Read(parse), modes.Read(parse), ct));
         return command;
     }
 
     static async Task<int> RunAsync(CliEnvironment env, IImportBackend imports, string? from, string? host, string? apiKey,
-        double? rateLimit, TransferCommand.TransferFlags flags, CancellationToken ct)
+        double? rateLimit, TransferCommand.TransferFlags flags, OutputMode mode, CancellationToken ct)
     {
         var key = apiKey ?? env.GetVariable(TransferCommand.ToKeyVariable);
         string?[] keys = [key, env.GetVariable("SWANLAB_API_KEY"), env.GetVariable(TransferCommand.ToKeyVariable)];
-        var secrets = new Redactor(keys);
-        if (string.IsNullOrWhiteSpace(from)) return Problems.Usage(env, "--from DIR is required (the backup folder to import)", "import");
-        if (rateLimit is < 0) return Problems.Usage(env, $"--rate-limit {rateLimit} must be 0 (adaptive) or more", "import");
+        var output = new CommandOutput(env, "import", mode) { Secrets = new Redactor(keys) };
+        if (string.IsNullOrWhiteSpace(from)) return output.Usage("--from DIR is required (the backup folder to import)");
+        if (rateLimit is < 0) return output.Usage($"--rate-limit {rateLimit} must be 0 (adaptive) or more");
+        var folder = Path.GetFullPath(from);
+        output.Result["backup"] = folder;
         BackupFolderSource source;
         Import.ImportSettings settings;
         try
         {
-            source = await BackupFolderSource.OpenAsync(Path.GetFullPath(from), ct);
-            settings = TransferCommand.Resolve(flags, Path.Combine(Path.GetFullPath(from), Backup.BackupLayout.StateFolderName), sourceKeepsCaptions: false);
+            source = await BackupFolderSource.OpenAsync(folder, ct);
+            settings = TransferCommand.Resolve(flags, Path.Combine(folder, BackupLayout.StateFolderName), sourceKeepsCaptions: false);
         }
         catch (NotABackupFolderException e)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), "import");
+            return output.Usage(e.Message);
         }
         catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), "import");
+            return output.Usage(e.Message);
         }
         var to = new ConnectionSettings
         {
@@ -59,6 +64,31 @@ internal static class ImportCommand
             ApiKey = key,
             RequestsPerSecond = rateLimit is > 0 ? rateLimit : null,
         };
-        return await TransferCommand.RunAsync("import", env, imports, keys, settings, source, to, ct);
+        if (settings.Crawl.DryRun)
+            return await TransferCommand.RunAsync(output, imports, keys, settings, source, to, ct);
+        // The folder is the import's state as much as export's output: one writer at a time, export or import.
+        BackupLock folderLock;
+        try
+        {
+            folderLock = BackupLock.Acquire(new BackupLayout(folder), "import");
+        }
+        catch (BackupInUseException e)
+        {
+            return output.Usage(e.Message);
+        }
+        using (folderLock)
+        using (var log = new CrawlerLog(folder, output.Secrets))
+        {
+            output.Log = log;
+            log.Info($"{CrawlerCli.ToolName} {VersionText.Current} import from {folder}");
+            try
+            {
+                return await TransferCommand.RunAsync(output, imports, keys, settings, source, to, ct);
+            }
+            finally
+            {
+                output.Log = null;
+            }
+        }
     }
 }

@@ -52,4 +52,17 @@ internal static class ImportSummary
             ? "Every selected run is on the target and reads back equal to the source."
             : "[red]Not everything was imported and verified.[/] Run the same command again to resume; it uploads only what the target lacks.");
     }
+
+    /// <summary>The outcome in one line, for crawler.log.</summary>
+    public static string OneLine(ImportResult result, TimeSpan elapsed)
+    {
+        var crawl = result.Crawl;
+        var counts = result.Counts;
+        var check = result.Verification is { } v ? $"{v.Runs.Count(r => r.Matched)} of {v.Runs.Count} read back equal" : "not read back";
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{(crawl.Cancelled ? "interrupted" : result.Complete ? "complete" : "incomplete")}: {crawl.RunsTotal} run(s) " +
+            $"({crawl.RunsDone} imported, {crawl.RunsSkipped} already on the target, {crawl.RunsFailed} failed), " +
+            $"{counts.PointsUploaded:N0} points, {counts.LogLinesUploaded:N0} log lines, {counts.MediaUploaded:N0} media files uploaded, " +
+            $"{check}, {ProgressReporter.Clock(elapsed)}");
+    }
 }

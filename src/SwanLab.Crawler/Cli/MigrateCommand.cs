@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Spectre.Console;
+using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Crawler.Configuration;
 
 namespace SwanLab.Crawler.Cli;
@@ -31,67 +32,116 @@ internal static class MigrateCommand
             fromHost, toHost, fromKey, toKey, stateDir, fromRate, toRate,
         };
         foreach (var option in shared.All) command.Options.Add(option);
+        var modes = OutputOptions.AddTo(command);
         command.SetAction((parse, ct) => RunAsync(env, backend, imports, new Sides(parse.GetValue(fromHost), parse.GetValue(toHost),
             parse.GetValue(fromKey), parse.GetValue(toKey), parse.GetValue(stateDir), parse.GetValue(fromRate), parse.GetValue(toRate)),
-            shared.Read(parse), ct));
+            shared.Read(parse), modes.Read(parse), ct));
         return command;
     }
 
     sealed record Sides(string? FromHost, string? ToHost, string? FromKey, string? ToKey, string? StateDir, double? FromRate, double? ToRate);
 
     static async Task<int> RunAsync(CliEnvironment env, ICrawlerBackend backend, IImportBackend imports, Sides sides,
-        TransferCommand.TransferFlags flags, CancellationToken ct)
+        TransferCommand.TransferFlags flags, OutputMode mode, CancellationToken ct)
     {
         var fromKey = sides.FromKey ?? env.GetVariable(TransferCommand.FromKeyVariable);
         var toKey = sides.ToKey ?? env.GetVariable(TransferCommand.ToKeyVariable);
         string?[] keys = [fromKey, toKey, env.GetVariable("SWANLAB_API_KEY")];
-        var secrets = new Redactor(keys);
-        if (string.IsNullOrWhiteSpace(sides.FromHost)) return Problems.Usage(env, "--from-host URL is required", "migrate");
-        if (string.IsNullOrWhiteSpace(sides.ToHost)) return Problems.Usage(env, "--to-host URL is required", "migrate");
-        if (string.IsNullOrWhiteSpace(sides.StateDir)) return Problems.Usage(env, "--state-dir DIR is required (where the migration keeps its ledger)", "migrate");
-        if (sides.FromRate is < 0 || sides.ToRate is < 0) return Problems.Usage(env, "--from-rate-limit/--to-rate-limit must be 0 (adaptive) or more", "migrate");
+        var output = new CommandOutput(env, "migrate", mode) { Secrets = new Redactor(keys) };
+        if (string.IsNullOrWhiteSpace(sides.FromHost)) return output.Usage("--from-host URL is required");
+        if (string.IsNullOrWhiteSpace(sides.ToHost)) return output.Usage("--to-host URL is required");
+        if (string.IsNullOrWhiteSpace(sides.StateDir)) return output.Usage("--state-dir DIR is required (where the migration keeps its ledger)");
+        if (sides.FromRate is < 0 || sides.ToRate is < 0) return output.Usage("--from-rate-limit/--to-rate-limit must be 0 (adaptive) or more");
         Import.ImportSettings settings;
+        string state;
         try
         {
-            var state = Path.GetFullPath(sides.StateDir);
-            if (File.Exists(state)) return Problems.Usage(env, $"--state-dir '{state}' is a file", "migrate");
+            state = Path.GetFullPath(sides.StateDir);
+            if (File.Exists(state)) return output.Usage($"--state-dir '{state}' is a file");
             settings = TransferCommand.Resolve(flags, state, sourceKeepsCaptions: true);
         }
         catch (ArgumentException e)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), "migrate");
+            return output.Usage(e.Message);
         }
+        output.Result["stateDir"] = state;
+        if (settings.Crawl.DryRun)
+            return await MigrateAsync(output, backend, imports, keys, settings, sides, ct);
+        // One migration per state folder at a time: two would write the same ledger.
+        BackupLock stateLock;
+        try
+        {
+            Directory.CreateDirectory(state);
+            stateLock = BackupLock.Acquire(new BackupLayout(state), "migrate");
+        }
+        catch (BackupInUseException e)
+        {
+            return output.Usage(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return output.Usage($"--state-dir '{state}' cannot be used: {e.Message}");
+        }
+        using (stateLock)
+        using (var log = new CrawlerLog(state, output.Secrets))
+        {
+            output.Log = log;
+            log.Info($"{CrawlerCli.ToolName} {VersionText.Current} migrate from {sides.FromHost} to {sides.ToHost}, state in {state}");
+            try
+            {
+                return await MigrateAsync(output, backend, imports, keys, settings, sides, ct);
+            }
+            finally
+            {
+                output.Log = null;
+            }
+        }
+    }
+
+    static async Task<int> MigrateAsync(CommandOutput output, ICrawlerBackend backend, IImportBackend imports, string?[] keys,
+        Import.ImportSettings settings, Sides sides, CancellationToken ct)
+    {
+        var env = output.Environment;
         var from = new ConnectionSettings
         {
-            Host = sides.FromHost, ApiKey = fromKey, RequestsPerSecond = sides.FromRate is > 0 ? sides.FromRate : null,
+            Host = sides.FromHost, ApiKey = keys[0], RequestsPerSecond = sides.FromRate is > 0 ? sides.FromRate : null,
             ClientEnvironment = TransferCommand.SideEnvironment(env),
         };
         var to = new ConnectionSettings
         {
-            Host = sides.ToHost, ApiKey = toKey, RequestsPerSecond = sides.ToRate is > 0 ? sides.ToRate : null,
+            Host = sides.ToHost, ApiKey = keys[1], RequestsPerSecond = sides.ToRate is > 0 ? sides.ToRate : null,
             ClientEnvironment = TransferCommand.SideEnvironment(env),
         };
         ConnectedSource source;
         try
         {
-            source = await backend.ConnectAsync(from, ct);
+            source = await backend.ConnectAsync(from, new RequestLogger(output), ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return output.Interrupted();
         }
         catch (CrawlerAuthenticationException e)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] source: {(e.Rejected ? $"the server at {e.Host} rejected the API key" : secrets.Redact(e.Detail))}");
-            env.Error.WriteLine($"Check the source's key: --from-api-key, {TransferCommand.FromKeyVariable}, or the ~/.swanlab/.netrc entry for that host.");
-            return ExitCodes.AuthenticationError;
+            return output.Fail(ExitCodes.AuthenticationError,
+                $"source: {(e.NoApiKey ? $"no API key for {e.Host}." : e.Rejected ? $"the server at {e.Host} rejected the API key." : e.Detail)}",
+                $"Check the source's key: --from-api-key, {TransferCommand.FromKeyVariable}, or the ~/.swanlab/.netrc entry for that host.", e);
         }
         catch (ServerUnreachableException e)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] could not reach the source server at {e.Host}: {secrets.Redact(e.Reason)}");
-            return ExitCodes.FinishedWithFailures;
+            return output.Fail(ExitCodes.FinishedWithFailures, $"could not reach the source server at {e.Host}: {e.Reason}",
+                "Check --from-host and your network. Nothing was sent.", e);
+        }
+        catch (NotASwanLabServerException e)
+        {
+            return output.Fail(ExitCodes.UsageError, $"source: {e.Host} is not a SwanLab API ({e.Answer}).",
+                "Check --from-host: give the address of the SwanLab server. Nothing was sent.", e);
         }
         catch (SettingsException e)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), "migrate");
+            return output.Usage(e.Message);
         }
         await using (source)
-            return await TransferCommand.RunAsync("migrate", env, imports, keys, settings, source.Source, to, ct);
+            return await TransferCommand.RunAsync(output, imports, keys, settings, source.Source, to, ct);
     }
 }

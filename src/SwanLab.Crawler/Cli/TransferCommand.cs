@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Spectre.Console;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Client;
 using SwanLab.Crawler.Configuration;
 using SwanLab.Crawler.Crawl;
@@ -133,75 +134,115 @@ internal static class TransferCommand
         return new SwanLabEnvironment(variables, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), Environment.CurrentDirectory);
     }
 
-    /// <summary>Signs in to the target, imports, prints the summary; the exit code.</summary>
-    public static async Task<int> RunAsync(string command, CliEnvironment env, IImportBackend imports, IReadOnlyList<string?> keys,
+    /// <summary>Signs in to the target, imports, prints the summary (and the JSON result); the exit code.</summary>
+    public static async Task<int> RunAsync(CommandOutput output, IImportBackend imports, IReadOnlyList<string?> keys,
         ImportSettings settings, ICrawlSource source, ConnectionSettings to, CancellationToken ct)
     {
-        var secrets = new Redactor([.. keys]);
+        var command = output.Command;
         var secretList = keys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => k!).ToList();
         var clock = Stopwatch.StartNew();
+        var human = output.Human;
+        output.Result["source"] = source.Identity.Host;
+        output.Result["dryRun"] = settings.Crawl.DryRun;
         ConnectedTarget connected;
         try
         {
-            connected = await imports.ConnectTargetAsync(to, ct);
+            connected = await imports.ConnectTargetAsync(to, new RequestLogger(output), ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return output.Interrupted();
         }
         catch (CrawlerAuthenticationException e)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] target: {(e.Rejected ? $"the server at {e.Host} rejected the API key" : secrets.Redact(e.Detail))}");
-            env.Error.WriteLine($"Check the target's key: --{(command == "import" ? "api-key" : "to-api-key")}, {ToKeyVariable}, or the ~/.swanlab/.netrc entry for that host.");
-            return ExitCodes.AuthenticationError;
+            return output.Fail(ExitCodes.AuthenticationError,
+                $"target: {(e.NoApiKey ? $"no API key for {e.Host}." : e.Rejected ? $"the server at {e.Host} rejected the API key." : e.Detail)}",
+                $"Check the target's key: --{(command == "import" ? "api-key" : "to-api-key")}, {ToKeyVariable}, or the ~/.swanlab/.netrc entry for that host.", e);
         }
         catch (ServerUnreachableException e)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] could not reach the target server at {e.Host}: {secrets.Redact(e.Reason)}");
-            return ExitCodes.FinishedWithFailures;
+            return output.Fail(ExitCodes.FinishedWithFailures, $"could not reach the target server at {e.Host}: {e.Reason}",
+                $"Check --{(command == "import" ? "host" : "to-host")} and your network. Nothing was sent.", e);
+        }
+        catch (NotASwanLabServerException e)
+        {
+            return output.Fail(ExitCodes.UsageError, $"target: {e.Host} is not a SwanLab API ({e.Answer}).",
+                $"Check --{(command == "import" ? "host" : "to-host")}: give the address of the SwanLab server. Nothing was sent.", e);
         }
         catch (SettingsException e)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), command);
+            return output.Usage(e.Message);
         }
 
         await using (connected)
         {
             var target = connected.Target;
-            env.Out.MarkupLineInterpolated($"Importing from [blue]{source.Identity.Host}[/] into [blue]{target.Identity.Host}[/] as [green]{target.Identity.Username}[/].");
-            if (settings.Crawl.DryRun)
-            {
-                var plan = await ImportPlanner.PlanAsync(settings, source, target, ct);
-                ImportSummary.WritePlan(env.Out, plan);
-                return ExitCodes.Complete;
-            }
-            var events = Channel.CreateBounded<CrawlEvent>(new BoundedChannelOptions(16_384) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-            var reporter = new ProgressReporter(env.Out, env.Interactive, env.PlainProgressInterval, secrets.Redact);
-            var showing = reporter.RunAsync(events.Reader);
-            ImportResult result;
+            output.Result["target"] = target.Identity.Host;
+            output.Result["user"] = target.Identity.Username;
+            output.Log?.Info($"{command} from {source.Identity.Host} into {target.Identity.Host} as {target.Identity.Username}");
+            human.MarkupLineInterpolated($"Importing from [blue]{source.Identity.Host}[/] into [blue]{target.Identity.Host}[/] as [green]{target.Identity.Username}[/].");
+            ProgressReporter? reporter = null;
             try
             {
-                result = await imports.ImportAsync(settings, source, connected, events.Writer, secretList, ct);
+                if (settings.Crawl.DryRun)
+                {
+                    var plan = await ImportPlanner.PlanAsync(settings, source, target, ct);
+                    ImportSummary.WritePlan(human, plan);
+                    ImportJsonResults.AddPlan(output.Result, plan);
+                    return output.Exit(ExitCodes.Complete);
+                }
+                var events = Channel.CreateBounded<CrawlEvent>(new BoundedChannelOptions(16_384) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+                reporter = new ProgressReporter(output);
+                var showing = reporter.RunAsync(events.Reader);
+                ImportResult result;
+                try
+                {
+                    result = await imports.ImportAsync(settings, source, connected, events.Writer, secretList, ct);
+                }
+                finally
+                {
+                    events.Writer.TryComplete();
+                    await showing;
+                }
+                ImportSummary.WriteResult(human, result, clock.Elapsed, output.Secrets);
+                ImportJsonResults.AddImport(output.Result, result, reporter.Snapshot(), clock.Elapsed, output.Secrets);
+                if (output.Log is { } log)
+                {
+                    foreach (var f in result.Crawl.Failures)
+                        log.Error($"failed {f.RunPath} ({f.ErrorKind}, {f.Attempts} attempts): {f.Error}");
+                    foreach (var run in result.Verification?.Runs.Where(r => !r.Matched) ?? [])
+                        foreach (var mismatch in run.Mismatches)
+                            log.Error($"differs {run.SourcePath} -> {run.TargetPath}: {mismatch}");
+                    log.Info(ImportSummary.OneLine(result, clock.Elapsed));
+                    output.Result["log"] = log.FilePath;
+                }
+                if (result.Crawl.Cancelled) return output.Interrupted();
+                return output.Exit(result.Complete ? ExitCodes.Complete : ExitCodes.FinishedWithFailures);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                return Problems.Interrupted(env);
+                return output.Interrupted();
             }
             catch (CrawlerAuthenticationException e)
             {
-                env.Error.MarkupLineInterpolated($"[red]error:[/] the server at {e.Host} rejected the API key mid-import: {secrets.Redact(e.Detail)}");
-                return ExitCodes.AuthenticationError;
+                return output.Fail(ExitCodes.AuthenticationError, $"the server at {e.Host} rejected the API key mid-{command}: {e.Detail}",
+                    "Check the key for that server, then run the same command again to resume.", e);
             }
             catch (CrawlAbortedException e)
             {
-                env.Error.MarkupLineInterpolated($"[red]error:[/] the {command} could not go on at {e.Path} ({e.Kind}): {secrets.Redact(e.Message)}");
-                env.Error.WriteLine("What finished is in the ledger; run the same command again to resume.");
-                return ExitCodes.FinishedWithFailures;
+                return output.Fail(ExitCodes.FinishedWithFailures, $"the {command} could not go on at {e.Path} ({e.Kind}): {e.Message}",
+                    "What finished is in the ledger; run the same command again to resume.", e);
             }
-            finally
+            catch (ArgumentException e)
             {
-                events.Writer.TryComplete();
-                await showing;
+                return output.Usage(e.Message);
             }
-            ImportSummary.WriteResult(env.Out, result, clock.Elapsed, secrets);
-            if (result.Crawl.Cancelled) return Problems.Interrupted(env);
-            return result.Complete ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                return output.Fail(ExitCodes.FinishedWithFailures, $"the {command} stopped: {e.Message}",
+                    $"Target: {target.Identity.Host}. What finished is in the ledger; run the same command again to resume " +
+                    "(--verbose shows the error in full).", e);
+            }
         }
     }
 

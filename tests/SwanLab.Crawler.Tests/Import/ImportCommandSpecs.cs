@@ -49,7 +49,7 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
         public bool ReadTarget { get; set; }
         public string? TargetFailureMessage { get; init; }
 
-        public Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, CancellationToken ct)
+        public Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct)
         {
             Connections.Add(connection);
             if (RejectTarget) throw new CrawlerAuthenticationException(connection.DisplayHost, true, "401");
@@ -62,7 +62,7 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
             ImportRunner.RunAsync(settings with { Crawl = settings.Crawl with { UnitBackoffMin = TimeSpan.FromMilliseconds(1), UnitBackoffMax = TimeSpan.FromMilliseconds(5) } },
                 source, t.Target, events, ct, secrets, t.Reader);
 
-        public async Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct)
+        public async Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct)
         {
             Connections.Add(connection);
             if (RejectSource) throw new CrawlerAuthenticationException(connection.DisplayHost, true, "401");
