@@ -265,4 +265,92 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
             Assert.DoesNotContain(SourceKey, text, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Should_exit_2_and_send_nothing_while_an_export_or_another_import_holds_the_backup_folder()
+    {
+        var target = new InMemoryImportTarget(workspaces);
+        var backend = new Backend(Backup, target);
+        CliOutcome refused;
+        using (SwanLab.Crawler.Backup.BackupLock.Acquire(new SwanLab.Crawler.Backup.BackupLayout(Backup), "export"))
+            refused = await Import(backend);
+        var afterRelease = await Import(backend);
+        using var free = SwanLab.Crawler.Backup.BackupLock.Acquire(new SwanLab.Crawler.Backup.BackupLayout(Backup), "export");
+
+        Assert.True(refused.ExitCode == ExitCodes.UsageError, refused.ToString());
+        Assert.Contains($"is in use by pid {Environment.ProcessId}", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.Complete, afterRelease.ExitCode);
+        Assert.Equal(data.Runs.Count, target.RunsCreated);
+    }
+
+    [Fact]
+    public async Task Should_exit_2_while_another_migrate_holds_the_state_folder()
+    {
+        cli.Environment[TransferCommand.FromKeyVariable] = SourceKey;
+        var target = new InMemoryImportTarget(workspaces);
+        var state = Path.Combine(dir.Path, "state");
+        Directory.CreateDirectory(state);
+
+        CliOutcome refused;
+        using (SwanLab.Crawler.Backup.BackupLock.Acquire(new SwanLab.Crawler.Backup.BackupLayout(state), "migrate"))
+            refused = await cli.RunAsync(new Backend(Backup, target), "migrate", "--from-host", "http://a.test", "--to-host", "http://b.test",
+                "--to-api-key", TargetKey, "--state-dir", state);
+
+        Assert.True(refused.ExitCode == ExitCodes.UsageError, refused.ToString());
+        Assert.Contains($"is in use by pid {Environment.ProcessId}", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(0, target.RunsCreated);
+    }
+
+    [Fact]
+    public async Task Should_print_one_json_result_with_counts_and_under_dry_run_the_plan()
+    {
+        var target = new InMemoryImportTarget(workspaces);
+        var backend = new Backend(Backup, target);
+
+        var plan = await Import(backend, "--dry-run", "--json");
+        var import = await Import(backend, "--json");
+        var quiet = await Import(backend, "--quiet");
+
+        using var planJson = System.Text.Json.JsonDocument.Parse(plan.Out);
+        Assert.Equal("import", planJson.RootElement.GetProperty("command").GetString());
+        Assert.Equal(0, planJson.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.Equal(data.Runs.Count, planJson.RootElement.GetProperty("plan").GetArrayLength());
+        Assert.Equal(data.Runs.Count, planJson.RootElement.GetProperty("runs").GetProperty("toCreate").GetInt32());
+        using var result = System.Text.Json.JsonDocument.Parse(import.Out);
+        var root = result.RootElement;
+        Assert.Equal(0, root.GetProperty("exitCode").GetInt32());
+        Assert.True(root.GetProperty("complete").GetBoolean());
+        Assert.Equal(data.Runs.Count, root.GetProperty("runs").GetProperty("total").GetInt32());
+        Assert.Equal(target.PointsReceived, root.GetProperty("uploaded").GetProperty("points").GetInt64());
+        Assert.True(root.GetProperty("verification").GetProperty("allMatched").GetBoolean());
+        Assert.Equal(0, root.GetProperty("failures").GetArrayLength());
+        Assert.Contains("Importing from", import.Error, StringComparison.Ordinal); // human text moved to stderr
+        Assert.Equal((ExitCodes.Complete, ""), (quiet.ExitCode, quiet.Out));
+        var log = await File.ReadAllTextAsync(root.GetProperty("log").GetString()!);
+        Assert.Contains("import exited 0", log, StringComparison.Ordinal);
+        Assert.StartsWith(Path.Combine(Backup, ".swanlab-crawler"), root.GetProperty("log").GetString()!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_keep_both_keys_out_of_the_json_result_and_the_log()
+    {
+        cli.Environment[TransferCommand.FromKeyVariable] = SourceKey;
+        var target = new InMemoryImportTarget(workspaces);
+        var backend = new Backend(Backup, target) { TargetFailureMessage = $"upload refused for key {TargetKey} (source {SourceKey})" };
+        var state = Path.Combine(dir.Path, "state");
+
+        var outcome = await cli.RunAsync(backend, "migrate", "--from-host", "http://a.test", "--to-host", "http://b.test",
+            "--to-api-key", TargetKey, "--state-dir", state, "--json");
+
+        using var result = System.Text.Json.JsonDocument.Parse(outcome.Out);
+        Assert.Equal(ExitCodes.FinishedWithFailures, result.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.Contains("upload refused for key ***", result.RootElement.GetProperty("failures")[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+        var log = await File.ReadAllTextAsync(Path.Combine(state, ".swanlab-crawler", "crawler.log"));
+        Assert.Contains("upload refused for key ***", log, StringComparison.Ordinal);
+        foreach (var text in new[] { outcome.All, log })
+        {
+            Assert.DoesNotContain(TargetKey, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(SourceKey, text, StringComparison.Ordinal);
+        }
+    }
 }
