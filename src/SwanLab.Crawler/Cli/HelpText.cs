@@ -33,7 +33,9 @@ internal static class HelpText
         {
             "export" => ExportExamples,
             "status" => ["swanlab-crawler status --out backup", "swanlab-crawler status --out backup --json"],
-            "verify" => ["swanlab-crawler verify --out backup && echo backup intact"],
+            "verify" => VerifyExamples,
+            "import" => ImportExamples,
+            "migrate" => MigrateExamples,
             _ => ExportExamples.Take(3).Concat(["swanlab-crawler status --out backup", "swanlab-crawler verify --out backup"]).ToArray(),
         };
         text.AppendLine("Examples:");
@@ -72,6 +74,25 @@ internal static class HelpText
         ("swanlab-crawler export --out backup --dry-run", "counts and estimated requests, writes nothing"),
         ("swanlab-crawler export --out backup --json --quiet", "for scripts: one JSON result on stdout"),
         ("swanlab-crawler export --out backup --restart", "forget the checkpoint and start over"),
+    ]);
+
+    static readonly string[] VerifyExamples = Align(
+    [
+        ("swanlab-crawler verify --out backup && echo backup intact", ""),
+        ("swanlab-crawler verify --out backup --against https://swanlab.example.com", "after an import: read every run back and compare"),
+    ]);
+
+    static readonly string[] ImportExamples = Align(
+    [
+        ("swanlab-crawler import --from backup --host https://swanlab.example.com --dry-run", "what would be sent; sends nothing"),
+        ("swanlab-crawler import --from backup --host https://swanlab.example.com", "run again to resume: only what is missing is sent"),
+        ("swanlab-crawler import --from backup --host https://swanlab.example.com --json --quiet", "for scripts: one JSON result on stdout"),
+    ]);
+
+    static readonly string[] MigrateExamples = Align(
+    [
+        ("swanlab-crawler migrate --from-host https://a.example.com --to-host https://b.example.com --state-dir migration --dry-run", ""),
+        ("swanlab-crawler migrate --from-host https://a.example.com --to-host https://b.example.com --state-dir migration", "keys: SWANLAB_FROM_API_KEY, SWANLAB_TO_API_KEY"),
     ]);
 
     static string[] Align((string Command, string Comment)[] lines)

@@ -6,16 +6,26 @@ namespace SwanLab.Crawler.Tests.Cli;
 /// <summary>
 /// Every example printed by --help (of the root and of each command) runs as printed against an in-process emulator,
 /// adapted only where an example needs an account: --host/--api-key point at the emulator, and relative --out folders
-/// go under a temporary folder (the --demo example's under a folder of its own: it is another server).
+/// go under a temporary folder (the --demo example's under a folder of its own: it is another server). Imports and
+/// migrations write into a second, empty emulator (the target); verify --against reads that one back.
 /// </summary>
 public sealed class HelpExampleSpecs(Xunit.Abstractions.ITestOutputHelper log) : IAsyncLifetime, IDisposable
 {
     readonly CliHarness cli = new();
     EmulatorServer server = null!;
+    EmulatorServer target = null!;
 
-    public async Task InitializeAsync() => server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny });
+    public async Task InitializeAsync()
+    {
+        server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny });
+        target = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Empty });
+    }
 
-    public async Task DisposeAsync() => await server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await server.DisposeAsync();
+        await target.DisposeAsync();
+    }
 
     public void Dispose() => cli.Dispose();
 
@@ -23,15 +33,18 @@ public sealed class HelpExampleSpecs(Xunit.Abstractions.ITestOutputHelper log) :
     public async Task Should_run_every_help_example_as_printed()
     {
         var examples = new List<string>();
-        foreach (var command in new[] { "", "export", "status", "verify" })
+        foreach (var command in new[] { "", "export", "status", "verify", "import", "migrate" })
         {
             var help = await cli.RunAsync(new FakeBackend(), command.Length == 0 ? ["--help"] : [command, "--help"]);
             examples.AddRange(Examples(help.Out));
         }
         var ordered = examples.Distinct(StringComparer.Ordinal)
-            .OrderBy(e => e.Contains(" export ", StringComparison.Ordinal) ? 0 : 1) // exports first: status/verify read their backup
+            // Exports first (status/verify/import read their backup), then imports and migrations (verify --against reads their target).
+            .OrderBy(e => e.Contains(" export ", StringComparison.Ordinal) ? 0
+                : e.Contains(" import ", StringComparison.Ordinal) ? 1
+                : e.Contains(" migrate ", StringComparison.Ordinal) ? 2 : 3)
             .ToList();
-        Assert.True(ordered.Count >= 10, string.Join("\n", ordered));
+        Assert.True(ordered.Count >= 15, string.Join("\n", ordered));
 
         foreach (var example in ordered)
         {
@@ -64,11 +77,21 @@ public sealed class HelpExampleSpecs(Xunit.Abstractions.ITestOutputHelper log) :
         var root = args.Contains("--demo") ? Path.Combine(cli.WorkDirectory, "demo") : cli.WorkDirectory;
         for (var i = 0; i < args.Count - 1; i++)
         {
-            if (args[i] is "--out" or "-o" && !Path.IsPathRooted(args[i + 1]))
+            if (args[i] is "--out" or "-o" or "--from" or "--state-dir" && !Path.IsPathRooted(args[i + 1]))
                 args[i + 1] = Path.Combine(root, args[i + 1]);
             if (args[i] == "--host")
-                args[i + 1] = server.BaseUrl.ToString().TrimEnd('/');
+                args[i + 1] = Url(args[0] == "import" ? target : server);
+            if (args[i] == "--from-host")
+                args[i + 1] = Url(server);
+            if (args[i] is "--to-host" or "--against")
+                args[i + 1] = Url(target);
         }
+        if (args[0] == "import")
+            args.AddRange(["--api-key", target.ApiKey]);
+        if (args[0] == "migrate")
+            args.AddRange(["--from-api-key", server.ApiKey, "--to-api-key", target.ApiKey]);
+        if (args.Contains("--against"))
+            args.AddRange(["--api-key", target.ApiKey]);
         if (args[0] == "export" && !args.Contains("--demo"))
         {
             if (!args.Contains("--host"))
@@ -77,4 +100,6 @@ public sealed class HelpExampleSpecs(Xunit.Abstractions.ITestOutputHelper log) :
         }
         return [.. args];
     }
+
+    static string Url(EmulatorServer emulator) => emulator.BaseUrl.ToString().TrimEnd('/');
 }
