@@ -18,7 +18,7 @@ internal static class ImportCommand
             Description = $"Target API key. Default: {TransferCommand.ToKeyVariable}, then SWANLAB_API_KEY, then the ~/.swanlab/.netrc entry for the host.",
             HelpName = "KEY",
         };
-        var rateLimit = new Option<double?>("--rate-limit", "--to-rate-limit") { Description = "Requests per second to the target; 0 adapts to its 429s (default).", HelpName = "REQ_PER_S" };
+        var rateLimit = OptionValues.Number(new Option<double?>("--rate-limit", "--to-rate-limit") { Description = "Requests per second to the target; 0 adapts to its 429s (default).", HelpName = "REQ_PER_S" });
         var shared = new TransferCommand.SharedOptions();
         var command = new Command("import",
             "Import a backup folder into a SwanLab server: run ids, names, times, state, config, every point, logs and media. " +

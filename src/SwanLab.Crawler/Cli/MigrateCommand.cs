@@ -23,8 +23,8 @@ internal static class MigrateCommand
             HelpName = "KEY",
         };
         var stateDir = new Option<string?>("--state-dir") { Description = "Folder for the migration's state (ledger and checkpoint per target host); created if missing.", HelpName = "DIR" };
-        var fromRate = new Option<double?>("--from-rate-limit") { Description = "Requests per second to the source; 0 adapts (default).", HelpName = "REQ_PER_S" };
-        var toRate = new Option<double?>("--to-rate-limit") { Description = "Requests per second to the target; 0 adapts (default).", HelpName = "REQ_PER_S" };
+        var fromRate = OptionValues.Number(new Option<double?>("--from-rate-limit") { Description = "Requests per second to the source; 0 adapts (default).", HelpName = "REQ_PER_S" });
+        var toRate = OptionValues.Number(new Option<double?>("--to-rate-limit") { Description = "Requests per second to the target; 0 adapts (default).", HelpName = "REQ_PER_S" });
         var shared = new TransferCommand.SharedOptions();
         var command = new Command("migrate",
             "Copy runs from one SwanLab server to another, streamed (no local copy of the data), with the same guarantees as import.")

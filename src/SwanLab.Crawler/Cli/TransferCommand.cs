@@ -44,7 +44,7 @@ internal static class TransferCommand
             Description = "When a run's id is taken in another project (409), was deleted on the target (404 Disabled Resource), or the target run with that id is not this run: fail that run (default; the rest goes on), skip it, or new-id (import it under a new id, recorded in the ledger so re-imports reuse it).",
             HelpName = "fail|skip|new-id",
         };
-        public readonly Option<int?> Concurrency = new("--concurrency") { Description = "Runs imported at once (16).", HelpName = "N" };
+        public readonly Option<int?> Concurrency = OptionValues.WholeNumber(new("--concurrency") { Description = "Runs imported at once (16).", HelpName = "N" });
         public readonly Option<bool> DryRun = new("--dry-run") { Description = "Sign in to both sides, list what would be imported, send nothing." };
 
         public IEnumerable<Option> All => [Workspaces, Projects, Runs, States, ConfigFilters, MapWorkspace, MapProject, OnConflict, Concurrency, DryRun];

@@ -82,6 +82,13 @@ public sealed class NoTypeNameSpecs : IDisposable
     [InlineData("export", "--demo", "--api-key", Key)]
     [InlineData("status", "--out", "/no/such/folder")]
     [InlineData("verify", "--out", "/no/such/folder")]
+    [InlineData("import")]
+    [InlineData("import", "--from", "/no/such/folder")]
+    [InlineData("import", "--from", "/no/such/folder", "--rate-limit", "fast")]
+    [InlineData("import", "--from", "/no/such/folder", "--concurrency", "1.5")]
+    [InlineData("migrate", "--from-host", "http://a.test", "--to-host", "http://b.test", "--state-dir", "/tmp/x", "--to-rate-limit", "fast")]
+    [InlineData("migrate", "--to-host", "http://b.test", "--state-dir", "/tmp/x")]
+    [InlineData("migrate", "--from-host", "http://a.test", "--to-host", "http://b.test")]
     [InlineData("nonsense")]
     [InlineData()]
     public async Task Should_print_no_type_name_for_a_bad_command_line(params string[] args)
@@ -122,6 +129,11 @@ public sealed class NoTypeNameSpecs : IDisposable
             await cli.RunAsync(new ProductionBackend(), "export", "--host", "http://127.0.0.1:1", "--api-key", Key, "--out", Out),
             await cli.RunAsync(new ProductionBackend(), "status", "--out", empty),
             await cli.RunAsync(new ProductionBackend(), "verify", "--out", empty),
+            await cli.RunAsync(new ProductionBackend(), "import", "--from", empty, "--host", "http://127.0.0.1:1", "--api-key", Key),
+            await cli.RunAsync(new ProductionBackend(), "migrate", "--from-host", $"http://{site.Authority}", "--to-host", "http://127.0.0.1:1",
+                "--from-api-key", Key, "--to-api-key", Key, "--state-dir", Path.Combine(cli.WorkDirectory, "state")),
+            await cli.RunAsync(new ProductionBackend(), "migrate", "--from-host", "http://127.0.0.1:1", "--to-host", "http://127.0.0.1:1",
+                "--from-api-key", Key, "--to-api-key", Key, "--state-dir", Path.Combine(cli.WorkDirectory, "state")),
         };
 
         foreach (var outcome in outcomes)
