@@ -267,7 +267,11 @@ public sealed class CrawlSupervisor : UnitActor
         var writer = _writer;
         var summary = new BackupSummary(_source.Identity, _started, DateTimeOffset.UtcNow, _workspaceCount,
             _projectCount, _runCount, _failed, _points, _settings.Sample, _settings.Format, Complete: _failures.Count == 0,
-            _files.Values.OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList(), SortedFailures());
+            _files.Values.OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList(), SortedFailures())
+        {
+            Unavailable = UnavailableReads(),
+            Offered = _source is IServerReadsSource reads ? reads.Offered : [],
+        };
         PipeWork(async ct =>
         {
             await writer.FinishAsync(summary, ct);
@@ -338,6 +342,8 @@ public sealed class CrawlSupervisor : UnitActor
         }
     }
 
+    private IReadOnlyList<UnavailableRead> UnavailableReads() => _source is IServerReadsSource reads ? reads.Unavailable : [];
+
     private IReadOnlyList<CheckpointEntry> SortedFailures() =>
         _failures.OrderBy(f => f.RunPath, StringComparer.Ordinal).ToList();
 
@@ -347,7 +353,7 @@ public sealed class CrawlSupervisor : UnitActor
         PublishRequestStats();
         var result = new CrawlResult(_workspaceCount, _projectCount, _runCount, _done, _skipped, _failed, _points,
             Complete: !_cancelled && _fatal is null && _failures.Count == 0, Cancelled: _cancelled && _fatal is null,
-            SortedFailures());
+            SortedFailures()) { Unavailable = UnavailableReads() };
         _replyTo.Tell(_fatal is { } fatal
             ? new CrawlProtocol.CrawlAborted(fatal.Path, fatal.Failure, result)
             : new CrawlProtocol.CrawlFinished(result));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SwanLab.Crawler.Source;
 
 namespace SwanLab.Crawler.Backup;
 
@@ -36,6 +37,12 @@ public sealed record BackupInfo(
 
     public bool Sampled => Sample is not null;
 
+    /// <summary>
+    /// Optional reads the source server does not offer (<c>unavailable</c>: capability and the server's answer, sorted
+    /// by capability): the backup is complete for what the server has, and says what it could not have.
+    /// </summary>
+    public IReadOnlyList<UnavailableRead> Unavailable { get; init; } = [];
+
     public JsonObject ToJson() => new()
     {
         ["format"] = FormatName,
@@ -57,6 +64,8 @@ public sealed record BackupInfo(
             ["runsDone"] = Counts.RunsDone, ["runsFailed"] = Counts.RunsFailed, ["points"] = Counts.Points,
             ["files"] = Counts.Files,
         },
+        ["unavailable"] = new JsonArray(Unavailable.OrderBy(u => u.Capability, StringComparer.Ordinal)
+            .Select(u => (JsonNode)new JsonObject { ["capability"] = u.Capability, ["answer"] = u.Answer }).ToArray()),
     };
 
     /// <summary>Writes backup.json atomically in canonical form.</summary>
@@ -99,12 +108,26 @@ public sealed record BackupInfo(
                     counts.GetProperty("files").GetInt32()),
                 SeriesFormatNames.TryParse(series.GetProperty("format").GetString(), out var format) ? format : SeriesFormat.Csv,
                 sample.ValueKind == JsonValueKind.Null ? null : sample.GetInt32(),
-                r.GetProperty("complete").GetBoolean());
+                r.GetProperty("complete").GetBoolean())
+            {
+                // Absent from backups written before the field existed: nothing was recorded as unavailable.
+                Unavailable = ReadUnavailable(r),
+            };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new FormatException($"{layout.BackupInfoFile} is malformed: {e.Message}", e);
         }
+    }
+
+    private static IReadOnlyList<UnavailableRead> ReadUnavailable(JsonElement root)
+    {
+        if (!root.TryGetProperty("unavailable", out var unavailable) || unavailable.ValueKind != JsonValueKind.Array ||
+            unavailable.GetArrayLength() == 0)
+            return [];
+        return unavailable.EnumerateArray()
+            .Select(u => new UnavailableRead(u.GetProperty("capability").GetString()!, u.GetProperty("answer").GetString()!))
+            .ToList();
     }
 
     private static string Iso(DateTimeOffset t) =>

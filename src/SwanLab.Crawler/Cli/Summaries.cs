@@ -48,6 +48,16 @@ internal static class Summaries
         table.AddRow("Backup", Markup.Escape(outputDirectory));
         console.Write(table);
 
+        if (result.Unavailable.Count > 0)
+        {
+            var unavailable = new Table().Border(TableBorder.Simple)
+                .Title("Not offered by this server (not failures; recorded in backup.json)")
+                .AddColumn("Read").AddColumn("Server's answer");
+            foreach (var u in result.Unavailable)
+                unavailable.AddRow(Markup.Escape(u.Capability), Markup.Escape(secrets.Redact(u.Answer)));
+            console.Write(unavailable);
+        }
+
         if (result.Failures.Count > 0)
         {
             var failures = new Table().Border(TableBorder.Simple).Title("Failed runs")
@@ -68,7 +78,7 @@ internal static class Summaries
         else if (!result.Complete)
             console.MarkupLineInterpolated($"[red]Incomplete:[/] the backup is not complete; see {errorsFile}.");
         else
-            console.MarkupLineInterpolated($"[green]Complete:[/] all {result.RunsTotal} runs are in the backup. Check it any time with `{CrawlerCli.ToolName} verify --out {outputDirectory}`.");
+            console.MarkupLineInterpolated($"[green]Complete:[/] all {result.RunsTotal} runs are in the backup{WithoutUnavailable(result)}. Check it any time with `{CrawlerCli.ToolName} verify --out {outputDirectory}`.");
     }
 
     public static void WriteStatus(IAnsiConsole console, string folder, StatusView status)
@@ -117,6 +127,10 @@ internal static class Summaries
         console.Write(table);
         console.MarkupLineInterpolated($"[red]{report.Problems.Count} problem(s)[/] in {report.FilesChecked} files checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
     }
+
+    static string WithoutUnavailable(CrawlResult result) => result.Unavailable.Count == 0
+        ? ""
+        : $", with everything the server offers (it has no {string.Join(", ", result.Unavailable.Select(u => u.Capability))})";
 
     static TableColumn Right(string header) => new TableColumn(header).RightAligned();
 

@@ -94,6 +94,31 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         AtomicFile.WriteAsync(layout, layout.MediaFile(runPath, item.Key, item.Step, item.ServerPath),
             async (stream, c) => await download(stream, c), ct);
 
+    /// <summary>
+    /// This export's unavailable reads plus the earlier backup.json's: a resumed export that skipped every run asked
+    /// the server nothing, yet its runs still lack what the server did not offer then. An earlier entry goes only when
+    /// this export found the read offered.
+    /// </summary>
+    private async Task<IReadOnlyList<UnavailableRead>> UnavailableReadsAsync(BackupSummary summary, CancellationToken ct)
+    {
+        var merged = summary.Unavailable.ToDictionary(u => u.Capability, StringComparer.Ordinal);
+        BackupInfo? previous = null;
+        try
+        {
+            previous = await BackupInfo.ReadAsync(layout, ct);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            // An unreadable earlier backup.json is replaced below; only its record of unavailable reads is lost.
+        }
+        foreach (var earlier in previous?.Unavailable ?? [])
+        {
+            if (!summary.Offered.Contains(earlier.Capability, StringComparer.Ordinal))
+                merged.TryAdd(earlier.Capability, earlier);
+        }
+        return merged.Values.OrderBy(u => u.Capability, StringComparer.Ordinal).ToList();
+    }
+
     public async Task FinishAsync(BackupSummary summary, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(summary);
@@ -108,7 +133,8 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         await ManifestWriter.WriteAsync(layout, files, ct);
         var counts = new BackupCounts(summary.Workspaces, summary.Projects, summary.Runs, summary.Runs - summary.RunsFailed,
             summary.RunsFailed, summary.Points, files.Count);
+        var unavailable = await UnavailableReadsAsync(summary, ct);
         await new BackupInfo(summary.Source.Host, summary.Source.Username, BackupInfo.CurrentToolVersion, summary.StartedUtc,
-            summary.FinishedUtc, counts, summary.Format, summary.Sample, summary.Complete).WriteAsync(layout, ct);
+            summary.FinishedUtc, counts, summary.Format, summary.Sample, summary.Complete) { Unavailable = unavailable }.WriteAsync(layout, ct);
     }
 }
