@@ -72,7 +72,7 @@ internal static class LogEndpoints
 
     private static Task LogExport(HttpContext ctx, Backend b, JsonObject? body)
     {
-        if (MetricRefs.DataRun(b, body) is not { } run)
+        if (MetricEndpoints.DataRun(b, body) is not { } run)
         {
             return Json.NotFound(ctx, "experiment");
         }
