@@ -31,6 +31,7 @@ public sealed class ServerCapabilities
 {
     private readonly ConcurrentDictionary<ServerCapability, UnavailableCapability> _unavailable = new();
     private readonly ConcurrentDictionary<ServerCapability, bool> _offered = new();
+    private readonly ConcurrentDictionary<ServerCapability, SemaphoreSlim> _probes = new();
 
     /// <summary>The reads found missing so far, in capability order.</summary>
     public IReadOnlyList<UnavailableCapability> Unavailable =>
@@ -47,6 +48,31 @@ public sealed class ServerCapabilities
         _unavailable.TryGetValue(capability, out var unavailable) ? unavailable : null;
 
     internal void MarkOffered(ServerCapability capability) => _offered.TryAdd(capability, true);
+
+    /// <summary>
+    /// While a read is neither offered nor known missing, its requests go one at a time, so a crawl of many runs at once
+    /// learns a missing route from one request (and at most one check of a run) instead of one per run in flight.
+    /// Returns null once the read's state is known: no waiting then.
+    /// </summary>
+    internal async Task<IDisposable?> ProbeAsync(ServerCapability capability, CancellationToken ct)
+    {
+        if (IsOffered(capability) || _unavailable.ContainsKey(capability))
+            return null;
+        var gate = _probes.GetOrAdd(capability, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        return new Release(gate);
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                gate.Release();
+        }
+    }
 
     /// <summary>Records the first answer that showed the read missing; later ones keep it.</summary>
     internal UnavailableCapability MarkUnavailable(ServerCapability capability, string answer) =>

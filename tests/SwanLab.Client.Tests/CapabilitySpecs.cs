@@ -61,6 +61,31 @@ public sealed class CapabilitySpecs
     }
 
     [Fact]
+    public async Task Should_learn_a_missing_route_from_one_request_however_many_runs_ask_at_once()
+    {
+        // Each answer waits (bounded) for a second request in flight, so reads that were not held back would overlap.
+        var inFlight = 0;
+        using var second = new ManualResetEventSlim();
+        var stub = Server(() =>
+        {
+            if (Interlocked.Increment(ref inFlight) >= 2)
+                second.Set();
+            second.Wait(TimeSpan.FromMilliseconds(300));
+            Interlocked.Decrement(ref inFlight);
+            return Text(HttpStatusCode.NotFound, "");
+        });
+        await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(stub));
+        var run = await api.RunAsync("alice/demo/r1");
+
+        var reads = Enumerable.Range(0, 16).Select(_ => Task.Run(() => run.AllLogsAsync())).ToList();
+        foreach (var read in reads)
+            await Assert.ThrowsAsync<SwanLabCapabilityUnavailableException>(() => read);
+
+        Assert.Equal(1, stub.Hits(LogRoute));
+        Assert.Equal(2, stub.Hits(RunRoute));
+    }
+
+    [Fact]
     public async Task Should_fail_the_run_when_a_404_that_says_nothing_comes_for_a_run_that_is_gone()
     {
         var stub = Server(() => Text(HttpStatusCode.NotFound, ""),

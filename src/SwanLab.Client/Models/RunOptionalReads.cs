@@ -17,6 +17,7 @@ public sealed partial class Run
         string subject, CancellationToken ct)
     {
         var capabilities = _api.Capabilities;
+        using var probe = await capabilities.ProbeAsync(capability, ct).ConfigureAwait(false);
         if (capabilities.UnavailableOrNull(capability) is { } known)
             throw new SwanLabCapabilityUnavailableException(known);
         var uri = Connection.ApiUri(relativePath);
