@@ -137,6 +137,21 @@ public sealed class ServerVariantExportSpecs : IDisposable
         Assert.All(unavailable, u => Assert.EndsWith("answered HTTP 404 Not Found: No route", u.Answer, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Should_keep_recording_an_unavailable_read_when_a_resumed_export_asks_the_server_nothing()
+    {
+        var settings = Settings("resumed");
+        var options = new EmulatorOptions { Seed = 7, Size = DatasetSize.Tiny, AbsentRoutes = EmulatorRoutes.Logs };
+        var (first, _) = await ExportAsync(options, settings);
+        // The second export skips the finished runs and, without logs, never asks the log route.
+        var (again, _) = await ExportAsync(options, settings with { IncludeLogs = false });
+
+        Assert.True(first.Complete);
+        Assert.True(again.RunsSkipped > 0);
+        Assert.Empty(again.Unavailable);
+        Assert.Equal(["logs"], (await UnavailableInBackupJsonAsync(settings.OutputDirectory)).Select(u => u.Capability));
+    }
+
     public static TheoryData<LogPagingReading, LogLevelReading> LogReadings()
     {
         var data = new TheoryData<LogPagingReading, LogLevelReading>();
