@@ -24,6 +24,9 @@ try
             case "--log-paging": options.LogPaging = SwanLab.Emulator.Http.ServerVariants.ParsePaging(Value()); break;
             case "--log-levels": options.LogLevels = SwanLab.Emulator.Http.ServerVariants.ParseLevels(Value()); break;
             case "--log-lines": options.LogLinesPerRun = Int(); break;
+            case "--server-run-ids": options.ServerRunIds = true; break;
+            case "--server-times": options.ServerTimes = true; break;
+            case "--end-session-on-finish": options.EndSessionOnFinish = true; break;
             case "--runs": options.Runs = Int(); break;
             case "--keys": options.KeysPerRun = Int(); break;
             case "--points": options.PointsPerKey = Int(); break;
@@ -41,7 +44,7 @@ try
             case "--presign-expiry-s": options.PresignExpiry = TimeSpan.FromSeconds(Int()); break;
             case "-h" or "--help":
                 Console.WriteLine("""
-                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large] [--api-key KEY21] [--self-hosted] [--legacy]
+                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large|empty] [--api-key KEY21] [--self-hosted] [--legacy] [--server-run-ids] [--server-times] [--end-session-on-finish]
                                             [--no-logs-route] [--no-media-routes] [--no-summaries-route]
                                             [--log-paging shard|offset|after-epoch] [--log-levels exact|at-or-above|ignored] [--log-lines N]
                                             [--runs N --keys N --points N] [--huge-points N]

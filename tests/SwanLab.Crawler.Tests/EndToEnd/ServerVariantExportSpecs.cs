@@ -95,16 +95,17 @@ public sealed class ServerVariantExportSpecs : IDisposable
         await AssertCompleteAsync(legacyResult, data, legacy.OutputDirectory, logs: false, media: false);
         Assert.Empty(await UnavailableInBackupJsonAsync(house.OutputDirectory));
         var unavailable = await UnavailableInBackupJsonAsync(legacy.OutputDirectory);
-        Assert.Equal(["logs", "media", "summaries"], unavailable.Select(u => u.Capability));
+        // The legacy server still answers the 0.7.8 OpenApi summaries (array body), so only logs and media are missing.
+        Assert.Equal(["logs", "media"], unavailable.Select(u => u.Capability));
         Assert.All(unavailable, u => Assert.Contains("answered HTTP 404", u.Answer, StringComparison.Ordinal));
         Assert.Equal(unavailable, legacyResult.Unavailable);
 
-        // Identical: every run.json (configs included), workspace.json, project.json and series file. What may differ:
-        // metrics/index.json (its expectedLastStep comes from the House value statistics; a server without them and
-        // without summaries has none to give), logs.jsonl and media/ (the legacy server has no such reads), and the
-        // manifest and backup.json that describe those differences.
+        // Identical: every run.json (configs included), workspace.json, series file and metrics/index.json (the legacy
+        // server's 0.7.8 summaries give the same last steps as the House value statistics). What may differ:
+        // project.json (a 0.7.8-era server's projects predate multi-view projects and carry no "version"), logs.jsonl
+        // and media/ (the legacy server has no such reads), and the manifest and backup.json that describe them.
         static bool Comparable(string path) =>
-            !path.EndsWith("/" + BackupLayout.MetricsIndexFileName, StringComparison.Ordinal) &&
+            !path.EndsWith("/" + BackupLayout.ProjectFileName, StringComparison.Ordinal) &&
             !path.EndsWith("/" + BackupLayout.LogsFileName, StringComparison.Ordinal) &&
             !path.Contains("/" + BackupLayout.MediaFolderName + "/", StringComparison.Ordinal) &&
             path != BackupLayout.ManifestFileName;
@@ -141,10 +142,13 @@ public sealed class ServerVariantExportSpecs : IDisposable
     public async Task Should_keep_recording_an_unavailable_read_when_a_resumed_export_asks_the_server_nothing()
     {
         var settings = Settings("resumed");
-        var options = new EmulatorOptions { Seed = 7, Size = DatasetSize.Tiny, AbsentRoutes = EmulatorRoutes.Logs };
-        var (first, _) = await ExportAsync(options, settings);
-        // The second export skips the finished runs and, without logs, never asks the log route.
-        var (again, _) = await ExportAsync(options, settings with { IncludeLogs = false });
+        await using var server = await EmulatorServer.StartAsync(
+            new EmulatorOptions { Seed = 7, Size = DatasetSize.Tiny, AbsentRoutes = EmulatorRoutes.Logs }, None);
+        await using var api = await ConnectAsync(server);
+        var first = await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None);
+        // The second export (a fresh client: it has learnt nothing) skips the finished runs and, without logs, never asks the log route.
+        await using var freshApi = await ConnectAsync(server);
+        var again = await CrawlRunner.RunAsync(settings with { IncludeLogs = false }, new SwanLabClientSource(freshApi), null, None);
 
         Assert.True(first.Complete);
         Assert.True(again.RunsSkipped > 0);
