@@ -58,6 +58,9 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
     /// </summary>
     public SwanLabProtocol Protocol => (SwanLabProtocol)Volatile.Read(ref _protocol);
 
+    /// <summary>Which optional reads (logs, media, summaries) this server offers, as learnt from its answers so far.</summary>
+    public ServerCapabilities Capabilities { get; } = new();
+
     /// <summary>Request, retry and 429 counters of this client.</summary>
     public SwanLabApiStatistics Statistics => Connection.Statistics;
 

@@ -18,6 +18,12 @@ try
             case "--api-key": options.ApiKey = Value(); break;
             case "--self-hosted": options.SelfHosted = true; break;
             case "--legacy": options.Legacy = true; break;
+            case "--no-logs-route": options.AbsentRoutes |= EmulatorRoutes.Logs; break;
+            case "--no-media-routes": options.AbsentRoutes |= EmulatorRoutes.Media; break;
+            case "--no-summaries-route": options.AbsentRoutes |= EmulatorRoutes.Summaries; break;
+            case "--log-paging": options.LogPaging = SwanLab.Emulator.Http.ServerVariants.ParsePaging(Value()); break;
+            case "--log-levels": options.LogLevels = SwanLab.Emulator.Http.ServerVariants.ParseLevels(Value()); break;
+            case "--log-lines": options.LogLinesPerRun = Int(); break;
             case "--server-run-ids": options.ServerRunIds = true; break;
             case "--server-times": options.ServerTimes = true; break;
             case "--end-session-on-finish": options.EndSessionOnFinish = true; break;
@@ -39,6 +45,8 @@ try
             case "-h" or "--help":
                 Console.WriteLine("""
                     usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large|empty] [--api-key KEY21] [--self-hosted] [--legacy] [--server-run-ids] [--server-times] [--end-session-on-finish]
+                                            [--no-logs-route] [--no-media-routes] [--no-summaries-route]
+                                            [--log-paging shard|offset|after-epoch] [--log-levels exact|at-or-above|ignored] [--log-lines N]
                                             [--runs N --keys N --points N] [--huge-points N]
                                             [--latency-ms N --jitter-ms N --rate-limit N --fail-rate p --reset-rate p
                                              --truncate-rate p --slow-rate p --slow-ms N --malformed-rate p]

@@ -13,11 +13,10 @@ namespace SwanLab.Crawler.Source;
 /// stays inside the client; failures that escape are the client's typed exceptions, except a rejected key, which
 /// becomes <see cref="SourceAuthenticationException"/>.
 /// </summary>
-public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
+public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, IServerReadsSource
 {
     /// <summary>Most points the server samples to; larger --sample values are sampled on the client.</summary>
     private const int ServerSampleLimit = 1500;
-    private static readonly string[] LogLevels = ["DEBUG", "INFO", "WARN", "ERROR"];
 
     private readonly SwanLabApi _api;
     // The client run object behind each RunDetail, so the series, logs and media of a run reuse the run fetched for
@@ -36,6 +35,11 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
 
     public (long Requests, long Retries, long RateLimited) RequestStats =>
         (_api.Statistics.Requests, _api.Statistics.Retries, _api.Statistics.RateLimited);
+
+    public IReadOnlyList<UnavailableRead> Unavailable =>
+        _api.Capabilities.Unavailable.Select(u => new UnavailableRead(u.Name, u.Answer)).ToList();
+
+    public IReadOnlyList<string> Offered => _api.Capabilities.Offered.Select(ServerCapabilities.NameOf).ToList();
 
     public async IAsyncEnumerable<WorkspaceInfo> WorkspacesAsync([EnumeratorCancellation] CancellationToken ct)
     {
@@ -93,7 +97,10 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         return keys.Select(k => new SeriesInfo(k, ExpectedPoints: null, lastSteps.GetValueOrDefault(k))).ToList();
     }
 
-    /// <summary>The server's latest step per key: value statistics (0.9.x), else summaries; unknown stays null.</summary>
+    /// <summary>
+    /// The server's latest step per key: value statistics (0.9.x), else summaries; unknown stays null (a server without
+    /// either is recorded in backup.json's <c>unavailable</c>, and its series are kept as downloaded).
+    /// </summary>
     private static async Task<Dictionary<string, long?>> LastStepsAsync(Run run, IReadOnlyList<string> keys, CancellationToken ct)
     {
         var result = new Dictionary<string, long?>(StringComparer.Ordinal);
@@ -106,8 +113,14 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         catch (SwanLabNotSupportedException)
         {
         }
-        foreach (var (key, summary) in await Guard(() => run.SummaryAsync(keys, ct)))
-            result[key] = summary.Step;
+        try
+        {
+            foreach (var (key, summary) in await Guard(() => run.SummaryAsync(keys, ct)))
+                result[key] = summary.Step;
+        }
+        catch (SwanLabCapabilityUnavailableException)
+        {
+        }
         return result;
     }
 
@@ -156,20 +169,18 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
     public async IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, [EnumeratorCancellation] CancellationToken ct)
     {
         var client = await ClientRunAsync(run, ct);
-        // The server answers one level per query; a backup wants every line, in the order they were logged.
-        var lines = new List<(LogEntry Entry, int Level)>();
-        for (var level = 0; level < LogLevels.Length; level++)
+        IReadOnlyList<LogEntry> lines;
+        try
         {
-            try
-            {
-                await foreach (var entry in Guard(client.LogsAsync(LogLevels[level], ct), ct)) lines.Add((entry, level));
-            }
-            catch (SwanLabNotSupportedException)
-            {
-                yield break;
-            }
+            // Every level, merged by line and checked against the server's count (a mismatch fails the run loudly).
+            lines = await Guard(() => client.AllLogsAsync(ct));
         }
-        foreach (var (entry, _) in lines.OrderBy(l => l.Entry.Epoch).ThenBy(l => l.Level))
+        catch (SwanLabCapabilityUnavailableException)
+        {
+            // No log route on this server: recorded once in Unavailable, not a failure of this run.
+            yield break;
+        }
+        foreach (var entry in lines)
             yield return new LogLine(entry.Epoch, entry.Level, entry.Message, entry.Timestamp, entry.Json);
     }
 
@@ -181,8 +192,9 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         {
             await foreach (var item in Guard(client.MediaAsync(null, ct), ct)) items.Add(item);
         }
-        catch (SwanLabNotSupportedException)
+        catch (SwanLabCapabilityUnavailableException)
         {
+            // No media routes on this server: recorded once in Unavailable, not a failure of this run.
             yield break;
         }
         foreach (var item in items.OrderBy(i => i.Key, StringComparer.Ordinal).ThenBy(i => i.Step).ThenBy(i => i.Path, StringComparer.Ordinal))
