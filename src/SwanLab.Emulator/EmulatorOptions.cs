@@ -48,6 +48,9 @@ public sealed class EmulatorOptions
     /// </summary>
     public bool Legacy { get; set; }
 
+    /// <summary>How <c>/house/metrics/scalar/export</c> names and orders its CSV columns.</summary>
+    public ExportColumnStyle ExportColumns { get; set; }
+
     public int LatencyMs { get; set; }
     public int JitterMs { get; set; }
 
