@@ -110,8 +110,13 @@ public sealed class EmulatorServer : IAsyncDisposable
         AccountEndpoints.Map(app, b);
         ProjectEndpoints.Map(app, b);
         RunEndpoints.Map(app, b);
+        RunWriteEndpoints.Map(app, b);
         MetricEndpoints.Map(app, b);
+        SummaryEndpoints.Map(app, b);
+        LogEndpoints.Map(app, b);
+        MediaEndpoints.Map(app, b);
         ScalarReadEndpoints.Map(app, b);
+        MetricUploadEndpoints.Map(app, b);
         FileEndpoints.Map(app, b);
         app.MapGet("/__emulator/stats", (RequestDelegate)(ctx => Json.Write(ctx, w =>
             JsonSerializer.Serialize(w, b.Stats.Snapshot(), StatsJson.Default.EmulatorStatsSnapshot))));

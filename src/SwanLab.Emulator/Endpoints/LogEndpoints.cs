@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using SwanLab.Emulator.Data;
+using SwanLab.Emulator.Http;
+
+namespace SwanLab.Emulator.Endpoints;
+
+/// <summary>Console log reads: <c>GET /api/house/metrics/log</c> pages and the <c>.log</c> export.</summary>
+internal static class LogEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, Backend b)
+    {
+        app.MapGet("/api/house/metrics/log", b.Authed((ctx, _) => Logs(ctx, b)));
+        app.MapPost("/api/house/metrics/log/export", b.Authed(async (ctx, _) => await LogExport(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
+    }
+
+    /// <summary>
+    /// Console lines of one level (exact match; default INFO) with epoch &gt; <c>epoch</c>, at most <c>size</c>;
+    /// <c>count</c> is the number of lines of that level in total, so a client can page by the last epoch.
+    /// </summary>
+    private static Task Logs(HttpContext ctx, Backend b)
+    {
+        var id = Json.Query(ctx, "rootExpId") ?? Json.Query(ctx, "experimentId") ?? "";
+        if (b.Dataset.FindRun(id) is not { } run)
+        {
+            return Json.NotFound(ctx, "experiment");
+        }
+
+        var level = (Json.Query(ctx, "level") ?? "INFO").ToUpperInvariant();
+        var after = Json.QueryInt(ctx, "epoch", 0);
+        var size = Math.Clamp(Json.QueryInt(ctx, "size", 1000), 1, 1000);
+        var lines = run.Logs.All().Where(l => l.Level == level).ToArray();
+        var page = lines.Where(l => l.Epoch > after).Take(size).ToArray();
+        return Json.Write(ctx, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("logs");
+            foreach (var line in page)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("epoch", line.Epoch);
+                w.WriteString("level", line.Level);
+                w.WriteString("message", line.Message);
+                w.WriteString("tag", "");
+                w.WriteString("timestamp", Json.Iso(line.Timestamp));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteNumber("count", lines.Length);
+            w.WriteEndObject();
+        });
+    }
+
+    private static Task LogExport(HttpContext ctx, Backend b, JsonObject? body)
+    {
+        if (MetricRefs.DataRun(b, body) is not { } run)
+        {
+            return Json.NotFound(ctx, "experiment");
+        }
+
+        var start = (int)Math.Max(0, Json.Long(body?["start"]) ?? 0);
+        var rows = (int)Math.Clamp(Json.Long(body?["rows"]) ?? 500_000, 1, 500_000);
+        var cosKey = b.Store.PutExport("log", "log", $"log\n{run.Cuid}\n{start}\n{rows}", new LogFileObject(run.Logs, start, rows));
+        return Json.Write(ctx, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("cosKey", cosKey);
+            w.WriteEndObject();
+        });
+    }
+}
