@@ -25,6 +25,9 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
     // entry goes when the run's export lets go of its detail, so memory does not grow with the account, and a miss
     // (a detail that came from elsewhere, e.g. another node) costs one GET.
     private readonly ConditionalWeakTable<RunDetail, Run> _runs = new();
+    // The download URLs the media listing presigned (all of a key's paths in one request), kept beside the run's detail
+    // the same way, so each download does not presign its file again; an expired one is presigned afresh by the client.
+    private readonly ConditionalWeakTable<RunDetail, System.Collections.Concurrent.ConcurrentDictionary<string, string>> _mediaUrls = new();
 
     public SwanLabClientSource(SwanLabApi api)
     {
@@ -198,7 +201,12 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         var items = new List<ClientMediaItem>();
         try
         {
-            await foreach (var item in Guard(client.MediaAsync(null, ct), ct)) items.Add(item);
+            var urls = _mediaUrls.GetOrCreateValue(run);
+            await foreach (var item in Guard(client.MediaAsync(null, ct), ct))
+            {
+                items.Add(item);
+                if (item.Url is { } url) urls[item.Path] = url;
+            }
         }
         catch (SwanLabNotSupportedException)
         {
@@ -211,8 +219,9 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
     public async Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct)
     {
         var client = await ClientRunAsync(run, ct);
-        // No URL: the client presigns a fresh one, so an item listed long ago never fails on an expired link.
-        var clientItem = new ClientMediaItem(item.Key, item.Step, item.ServerPath, null, item.Caption, item.Raw);
+        // The URL the listing presigned, when there is one; without it (or once it expired) the client presigns afresh.
+        var url = _mediaUrls.TryGetValue(run, out var urls) ? urls.GetValueOrDefault(item.ServerPath) : null;
+        var clientItem = new ClientMediaItem(item.Key, item.Step, item.ServerPath, url, item.Caption, item.Raw);
         await Guard(() => client.DownloadMediaAsync(clientItem, destination, ct));
     }
 

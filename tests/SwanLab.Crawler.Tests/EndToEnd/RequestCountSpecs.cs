@@ -101,6 +101,26 @@ public sealed class RequestCountSpecs : IDisposable
         Assert.Equal(BackupTree.Hashes(plain.OutputDirectory), BackupTree.Hashes(styled.OutputDirectory));
     }
 
+    [Fact]
+    public async Task Should_download_media_with_the_urls_the_listing_presigned()
+    {
+        var settings = Settings("media") with { Projects = [] };
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, None);
+        await using (var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
+        {
+            ApiKey = server.ApiKey, Host = server.BaseUrl.ToString().TrimEnd('/'),
+            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
+        }, None))
+            Assert.True((await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None)).Complete);
+
+        var stats = server.Stats.Snapshot().RequestsByEndpoint;
+        var files = server.Dataset.Runs.Sum(r => server.Dataset.DataOwner(r).Media.Sum(m => m.Steps.Sum(s => s.Items.Count)));
+        Assert.True(files > 0);
+        // One presign per listed key (all its paths at once), not one more per file downloaded.
+        Assert.True(stats.GetValueOrDefault("POST /api/resources/presigned/get") <= stats.GetValueOrDefault("POST /api/house/metrics/f_media"),
+            string.Join("; ", stats.Select(e => $"{e.Key}={e.Value}")));
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
