@@ -121,6 +121,30 @@ public sealed class RequestCountSpecs : IDisposable
             string.Join("; ", stats.Select(e => $"{e.Key}={e.Value}")));
     }
 
+    [Theory]
+    [InlineData(DatasetSize.Tiny)]
+    [InlineData(DatasetSize.Demo)]
+    public async Task Should_estimate_within_10_percent_the_requests_the_export_then_makes(DatasetSize size)
+    {
+        var settings = Settings("estimate-" + size) with { Projects = [] };
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = size }, None);
+        SwanLabApi Connect() => SwanLabApi.ConnectAsync(new SwanLabApiOptions
+        {
+            ApiKey = server.ApiKey, Host = server.BaseUrl.ToString().TrimEnd('/'),
+            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
+        }, None).GetAwaiter().GetResult();
+        long estimate;
+        await using (var api = Connect())
+            estimate = (await CrawlPlanner.PlanAsync(settings, new SwanLabClientSource(api), None)).EstimatedRequests;
+
+        var before = server.Stats.Snapshot().TotalRequests;
+        await using (var api = Connect())
+            Assert.True((await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None)).Complete);
+        var made = server.Stats.Snapshot().TotalRequests - before;
+
+        Assert.InRange(estimate, 0.9 * made, 1.1 * made);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
