@@ -214,6 +214,14 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
         return new Run(this, json, parts[0], parts[1]);
     }
 
+    // ----------------------------------------------------------------- uploads
+
+    /// <summary>
+    /// The write side (project and run creation, profile, columns, metric/log/media uploads, finish), on this client's
+    /// session, retry pipeline and limiter. Sends no request.
+    /// </summary>
+    public Upload.SwanLabUploader Uploader(Upload.SwanLabUploadOptions? options = null) => new(this, options ?? new Upload.SwanLabUploadOptions());
+
     // ----------------------------------------------------------------- users
 
     /// <summary>A user (default: the logged-in one). Sends no request.</summary>

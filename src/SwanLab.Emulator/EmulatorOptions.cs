@@ -11,6 +11,9 @@ public enum DatasetSize
 
     /// <summary>Benchmark scale; run/key/point counts come from <see cref="EmulatorOptions"/>.</summary>
     Large,
+
+    /// <summary>An empty account, as an import target: the user and its workspaces (alice, team aurora-lab) exist, no projects.</summary>
+    Empty,
 }
 
 /// <summary>Start-up settings of one emulator instance. Fault knobs are copied into <see cref="EmulatorFaults"/>.</summary>
@@ -50,6 +53,25 @@ public sealed class EmulatorOptions
 
     /// <summary>How <c>/house/metrics/scalar/export</c> names and orders its CSV columns.</summary>
     public ExportColumnStyle ExportColumns { get; set; }
+
+    /// <summary>
+    /// How a client-chosen run id is kept (unknown in the SDK, §4.13). False (default): an id shaped like a server cuid
+    /// (21 lowercase letters/digits) becomes the run's cuid, any other id only its slug. True: the server always makes its
+    /// own cuid and keeps the client's id as the slug (what the 0.9.7 fixtures <c>{cuid, slug}</c> suggest).
+    /// </summary>
+    public bool ServerRunIds { get; set; }
+
+    /// <summary>
+    /// The server stamps a run's <c>createdAt</c> and <c>finishedAt</c> with its own clock and ignores the client's (a reading
+    /// §4.13 leaves open: 0.7.8 never sends <c>createdAt</c>, so servers of its time may not read it).
+    /// </summary>
+    public bool ServerTimes { get; set; }
+
+    /// <summary>
+    /// A finished run ends the session that finished it: the next request with that sid gets 401 (what the 0.9.7 tests say
+    /// the real server does, SDK issue #1715; the SDK logs in again for its next run).
+    /// </summary>
+    public bool EndSessionOnFinish { get; set; }
 
     public int LatencyMs { get; set; }
     public int JitterMs { get; set; }

@@ -91,19 +91,33 @@ public sealed class EmulatorServer : IAsyncDisposable
         return new EmulatorServer(app, baseUrl, backend);
     }
 
-    /// <summary>Answers every House read as an older server without that service does: 404 Not Found.</summary>
+    /// <summary>
+    /// Answers every House read as an older server without that service does: 404 Not Found. What the 0.7.8 SDK itself
+    /// sends under /house (metric uploads, the resume summary, the heartbeat, the OpenApi summary) stays: such a server
+    /// takes 0.7.8 runs. It predates multi-view projects too: no <c>/projects/...</c> routes, no project <c>version</c>.
+    /// </summary>
     private static Func<HttpContext, RequestDelegate, Task> LegacyMiddleware(Backend b) => (ctx, next) =>
     {
-        if (!ctx.Request.Path.StartsWithSegments("/api/house", StringComparison.Ordinal))
+        var isHouse = ctx.Request.Path.StartsWithSegments("/api/house", StringComparison.Ordinal);
+        if ((!isHouse || IsLegacyHouseWrite(ctx.Request)) && !ctx.Request.Path.StartsWithSegments("/api/projects", StringComparison.Ordinal))
         {
             return next(ctx);
         }
 
-        b.Stats.CountRequest(ctx.Request.Method + " /api/house (legacy 404)");
+        b.Stats.CountRequest(ctx.Request.Method + (isHouse ? " /api/house" : " /api/projects") + " (legacy 404)");
         ctx.Response.StatusCode = StatusCodes.Status404NotFound;
         ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>()!.ReasonPhrase = "Not Found";
         return Task.CompletedTask;
     };
+
+    private static bool IsLegacyHouseWrite(HttpRequest request)
+    {
+        var path = request.Path.Value ?? "";
+        return (HttpMethods.IsPost(request.Method) && (path is "/api/house/metrics" or "/api/house/metrics/summaries" ||
+                                                       (path.StartsWith("/api/house/experiments/", StringComparison.Ordinal) &&
+                                                        path.EndsWith("/heartbeat", StringComparison.Ordinal)))) ||
+               (HttpMethods.IsGet(request.Method) && path.StartsWith("/api/house/metrics/summaries/", StringComparison.Ordinal));
+    }
 
     private static void MapAll(WebApplication app, Backend b)
     {

@@ -33,6 +33,9 @@ public sealed class EmulatorStats
 
     internal void CountMalformed() => Interlocked.Increment(ref _malformed);
 
+    /// <summary>What uploads wrote so far (live).</summary>
+    public EmulatorWriteCounters Writes { get; } = new();
+
     /// <summary>Requests seen for one endpoint key, e.g. <c>GET /api/project/{workspace}</c>.</summary>
     public long Requests(string endpoint) => _byEndpoint.GetValueOrDefault(endpoint);
 
@@ -45,7 +48,10 @@ public sealed class EmulatorStats
         Interlocked.Read(ref _truncations),
         Interlocked.Read(ref _slow),
         Interlocked.Read(ref _malformed),
-        System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalSeconds);
+        System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalSeconds)
+    {
+        Writes = Writes.Snapshot(),
+    };
 }
 
 /// <summary>
@@ -63,6 +69,9 @@ public sealed record EmulatorStatsSnapshot(
     long InjectedMalformed,
     double UptimeSeconds)
 {
+    /// <summary>What uploads wrote: projects/experiments created, points, duplicate steps, log lines, media.</summary>
+    public EmulatorWriteStats Writes { get; init; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
     /// <summary>
     /// Requests to the API (<c>/api/...</c>), 429s included. Presigned downloads go to the object store, which a
     /// SwanLab server's rate limit does not cover, so rates against that limit must count only these.

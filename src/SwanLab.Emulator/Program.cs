@@ -19,6 +19,9 @@ try
             case "--self-hosted": options.SelfHosted = true; break;
             case "--legacy": options.Legacy = true; break;
             case "--export-columns": options.ExportColumns = Enum.Parse<ExportColumnStyle>(Value().Replace("-", "", StringComparison.Ordinal), ignoreCase: true); break;
+            case "--server-run-ids": options.ServerRunIds = true; break;
+            case "--server-times": options.ServerTimes = true; break;
+            case "--end-session-on-finish": options.EndSessionOnFinish = true; break;
             case "--runs": options.Runs = Int(); break;
             case "--keys": options.KeysPerRun = Int(); break;
             case "--points": options.PointsPerKey = Int(); break;
@@ -36,7 +39,7 @@ try
             case "--presign-expiry-s": options.PresignExpiry = TimeSpan.FromSeconds(Int()); break;
             case "-h" or "--help":
                 Console.WriteLine("""
-                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large] [--api-key KEY21] [--self-hosted] [--legacy] [--export-columns as-requested|run-cuid|reversed|bare-sorted]
+                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large|empty] [--api-key KEY21] [--self-hosted] [--legacy] [--server-run-ids] [--server-times] [--end-session-on-finish] [--export-columns as-requested|run-cuid|reversed|bare-sorted]
                                             [--runs N --keys N --points N] [--huge-points N]
                                             [--latency-ms N --jitter-ms N --rate-limit N --fail-rate p --reset-rate p
                                              --truncate-rate p --slow-rate p --slow-ms N --malformed-rate p]

@@ -22,6 +22,20 @@ internal enum RequestAuth
     None,
 }
 
+/// <summary>Which failed attempts of one request the pipeline may repeat.</summary>
+internal enum RequestRetry
+{
+    /// <summary>429, 5xx, connection faults and timeouts: for reads and idempotent writes.</summary>
+    Transient,
+    /// <summary>
+    /// Only failures after which the server certainly did not act on the request: 429 (refused before processing) and a
+    /// connection that could not be established. For writes a repeat could duplicate (metric batches).
+    /// </summary>
+    NotDelivered,
+    /// <summary>No repeat at all.</summary>
+    None,
+}
+
 /// <summary>The logged-in session. <see cref="ToString"/> hides the sid.</summary>
 internal sealed record SwanLabSession(string Sid, DateTimeOffset? ExpiresAt, string Username, string? DisplayName)
 {
@@ -92,13 +106,16 @@ internal sealed class SwanLabConnection : IDisposable
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
                 MaxDelay = options.MaxRetryDelay,
-                ShouldHandle = args => new ValueTask<bool>(args.Outcome switch
+                ShouldHandle = args => new ValueTask<bool>(args.Context.Properties.GetValue(RetryKey, RequestRetry.Transient) switch
                 {
-                    { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
-                    // A cancellation the caller did not ask for is a timeout further down (handler, proxy).
-                    { Exception: OperationCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
-                    { Result: { } response } => TransientStatuses.Contains(response.StatusCode),
-                    _ => false,
+                    RequestRetry.None => false,
+                    RequestRetry.NotDelivered => args.Outcome switch
+                    {
+                        { Exception: HttpRequestException e } => NeverReachedServer(e),
+                        { Result: { StatusCode: HttpStatusCode.TooManyRequests } } => true,
+                        _ => false,
+                    },
+                    _ => IsTransient(args.Outcome, args.Context.CancellationToken),
                 }),
                 DelayGenerator = args =>
                 {
@@ -127,6 +144,19 @@ internal sealed class SwanLabConnection : IDisposable
         builder.AddTimeout(options.AttemptTimeout);
         return builder.Build();
     }
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome, CancellationToken ct) => outcome switch
+    {
+        { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
+        // A cancellation the caller did not ask for is a timeout further down (handler, proxy).
+        { Exception: OperationCanceledException } => !ct.IsCancellationRequested,
+        { Result: { } response } => TransientStatuses.Contains(response.StatusCode),
+        _ => false,
+    };
+
+    /// <summary>True when the request cannot have reached the server: no connection was made, or the name did not resolve.</summary>
+    internal static bool NeverReachedServer(HttpRequestException e) =>
+        e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.ProxyTunnelError;
 
     internal static TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
@@ -233,8 +263,16 @@ internal sealed class SwanLabConnection : IDisposable
     /// short is retried); downloads return after the headers. Failed statuses are returned, not thrown, once retries
     /// are exhausted; a session the server rejects (401) is renewed once.
     /// </summary>
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, byte[]? body, RequestAuth auth,
+        bool bufferBody, CancellationToken ct) =>
+        SendAsync(method, uri, body, auth, bufferBody, RequestRetry.Transient, "application/json", ct);
+
+    /// <summary>
+    /// As the other overload, with the retry rule of this request (<see cref="RequestRetry"/>) and the body's content type
+    /// (presigned uploads send files, not JSON).
+    /// </summary>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, Uri uri, byte[]? body, RequestAuth auth,
-        bool bufferBody, CancellationToken ct)
+        bool bufferBody, RequestRetry retry, string contentType, CancellationToken ct)
     {
         var endpoint = Describe(method, uri);
         string? rejectedSid = null;
@@ -246,6 +284,7 @@ internal sealed class SwanLabConnection : IDisposable
             var context = ResilienceContextPool.Shared.Get(ct);
             // Presigned downloads go to the object store, not the API: they don't spend the API's budget.
             context.Properties.Set(SpendsApiBudget, auth != RequestAuth.None);
+            context.Properties.Set(RetryKey, retry);
             try
             {
                 response = await _pipeline.ExecuteAsync(async (ctx, _) =>
@@ -258,7 +297,7 @@ internal sealed class SwanLabConnection : IDisposable
                     if (body is not null)
                     {
                         request.Content = new ByteArrayContent(body);
-                        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
                     }
                     if (auth == RequestAuth.Session)
                         request.Headers.TryAddWithoutValidation("Cookie", "sid=" + sentSid);
@@ -285,14 +324,14 @@ internal sealed class SwanLabConnection : IDisposable
             catch (TimeoutRejectedException ex)
             {
                 throw new SwanLabConnectionException(
-                    $"{endpoint} timed out after {_options.MaxRetries + 1} attempt(s) of {_options.AttemptTimeout.TotalSeconds:0.###} s.",
+                    $"{endpoint} timed out after {attempt} attempt(s) of {_options.AttemptTimeout.TotalSeconds:0.###} s.",
                     endpoint, ex);
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException ||
                                        (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
                 throw new SwanLabConnectionException(
-                    $"{endpoint} failed: cannot reach {Origin.Authority} ({ex.Message}) after {_options.MaxRetries + 1} attempt(s).",
+                    $"{endpoint} failed: cannot reach {Origin.Authority} ({ex.Message}) after {attempt} attempt(s).",
                     endpoint, ex);
             }
             finally
@@ -327,6 +366,7 @@ internal sealed class SwanLabConnection : IDisposable
     }
 
     private static readonly ResiliencePropertyKey<bool> SpendsApiBudget = new("SwanLab.SpendsApiBudget");
+    private static readonly ResiliencePropertyKey<RequestRetry> RetryKey = new("SwanLab.RequestRetry");
 
     /// <summary>Waits for a permit; a full queue means "wait and queue again", never a failed request.</summary>
     private static async ValueTask<RateLimitLease> AcquirePermitAsync(RateLimiter limiter, CancellationToken ct)

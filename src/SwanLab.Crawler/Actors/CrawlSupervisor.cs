@@ -29,7 +29,8 @@ public static class CrawlProtocol
     public sealed record CrawlAborted(string Path, UnitFailure Failure, CrawlResult Partial);
 
     public sealed record DiscoveryGrew(int Workspaces, int Projects, int Runs);
-    public sealed record FilesWritten(IReadOnlyList<WrittenFile> Files);
+    /// <summary>A workspace or project recorded its unit (workspace.json / project.json) in the checkpoint.</summary>
+    public sealed record UnitWritten(string Path);
     public sealed record RunResolved(RunOutcome Outcome, CheckpointEntry Entry, long Points);
     /// <summary>A workspace or project that could not be read (its runs are unknown).</summary>
     public sealed record UnitFailed(CheckpointEntry Entry);
@@ -39,8 +40,9 @@ public static class CrawlProtocol
 /// <summary>
 /// Root of one crawl. Loads the checkpoint (through the checkpoint writer), resolves the scope (all workspaces, or the
 /// --workspace/--project/--run selections), starts one <see cref="WorkspaceActor"/> per workspace, owns the run and
-/// series slot gates that bound concurrency, tallies every outcome, and at the end flushes the checkpoint and writes
-/// manifest.jsonl, errors.jsonl and backup.json (complete iff nothing failed) before answering the edge.
+/// series slot gates that bound concurrency, tallies every outcome, and at the end flushes the checkpoint, loads it back
+/// (the durable records are the only source of the manifest) and writes manifest.jsonl, errors.jsonl and backup.json
+/// for the whole backup before answering the edge.
 /// On failure: unit failures are only counted (the units retry and record them themselves); the account listing is
 /// retried like a unit (backoff, <see cref="CrawlSettings.MaxUnitAttempts"/>); a fatal failure (authentication), an
 /// unreadable checkpoint, or an account still unlistable after that drains the whole tree and answers
@@ -79,7 +81,8 @@ public sealed class CrawlSupervisor : UnitActor
     private readonly IActorRef _runSlots;
     private readonly IActorRef _seriesSlots;
     private readonly Dictionary<IActorRef, string> _workspaces = new();
-    private readonly Dictionary<string, WrittenFile> _files = new(StringComparer.Ordinal);
+    /// <summary>Units this export exported, skipped after checking or recorded: verify's suspicion of them is settled.</summary>
+    private readonly HashSet<string> _handled = new(StringComparer.Ordinal);
     private readonly List<CheckpointEntry> _failures = [];
     private IActorRef _replyTo = ActorRefs.Nobody;
     private CheckpointState _state = new(new Dictionary<string, CheckpointEntry>());
@@ -106,7 +109,11 @@ public sealed class CrawlSupervisor : UnitActor
 
         Receive<CrawlProtocol.StartCrawl>(_ => Start());
         Receive<CrawlProtocol.CancelCrawl>(_ => Cancel());
-        Receive<CheckpointProtocol.CheckpointLoaded>(loaded => Discover(loaded.State));
+        Receive<CheckpointProtocol.CheckpointLoaded>(loaded =>
+        {
+            if (_finishing) WriteBackup(loaded.State);
+            else Discover(loaded.State);
+        });
         Receive<CheckpointProtocol.CheckpointUnavailable>(u =>
             Abort("checkpoint", new UnitFailure("checkpoint", u.Error, Fatal: true)));
         Receive<CheckpointProtocol.CheckpointFlushed>(_ => OnCheckpointFlushed());
@@ -117,7 +124,7 @@ public sealed class CrawlSupervisor : UnitActor
             _runCount += d.Runs;
             _progress.Tell(new CrawlEvent.Discovered(_workspaceCount, _projectCount, _runCount));
         });
-        Receive<CrawlProtocol.FilesWritten>(w => AddFiles(w.Files));
+        Receive<CrawlProtocol.UnitWritten>(w => _handled.Add(w.Path));
         Receive<CrawlProtocol.RunResolved>(OnRunResolved);
         Receive<CrawlProtocol.UnitFailed>(f => _failures.Add(f.Entry));
         Receive<CrawlProtocol.CrawlFatal>(f => Abort(f.Path, f.Failure));
@@ -216,28 +223,22 @@ public sealed class CrawlSupervisor : UnitActor
 
     private void OnRunResolved(CrawlProtocol.RunResolved resolved)
     {
+        _handled.Add(resolved.Entry.RunPath);
         switch (resolved.Outcome)
         {
             case RunOutcome.Done:
                 _done++;
                 _points += resolved.Points;
-                AddFiles(resolved.Entry.Files);
                 break;
             case RunOutcome.Skipped:
                 _skipped++;
                 _points += resolved.Points;
-                AddFiles(resolved.Entry.Files);
                 break;
             case RunOutcome.Failed:
                 _failed++;
                 _failures.Add(resolved.Entry);
                 break;
         }
-    }
-
-    private void AddFiles(IEnumerable<WrittenFile> files)
-    {
-        foreach (var file in files) _files[file.RelativePath] = file;
     }
 
     protected override void OnChildStopped(IActorRef child)
@@ -264,10 +265,17 @@ public sealed class CrawlSupervisor : UnitActor
             Reply();
             return;
         }
+        // The durable records, not what this actor saw, describe the backup (they hold every earlier export too).
+        _checkpoint.Tell(new CheckpointProtocol.LoadCheckpoint(Restart: false));
+    }
+
+    private void WriteBackup(CheckpointState state)
+    {
         var writer = _writer;
-        var summary = new BackupSummary(_source.Identity, _started, DateTimeOffset.UtcNow, _workspaceCount,
-            _projectCount, _runCount, _failed, _points, _settings.Sample, _settings.Format, Complete: _failures.Count == 0,
-            _files.Values.OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList(), SortedFailures());
+        var failures = BackupContents.Failures(state, _failures);
+        var summary = new BackupSummary(BackupSources.Of(_source.Identity, _settings), _started, DateTimeOffset.UtcNow,
+            state, Complete: _failures.Count == 0, BackupContents.Files(state, failures), failures,
+            state.Suspects.Where(s => !_handled.Contains(s)).Order(StringComparer.Ordinal).ToList());
         PipeWork(async ct =>
         {
             await writer.FinishAsync(summary, ct);

@@ -19,8 +19,10 @@ public static class ProjectProtocol
 }
 
 /// <summary>
-/// Exports one project: writes project.json, lists its runs, skips the ones the checkpoint holds unchanged, and
-/// queues the rest for a run slot (the shared run gate admits at most <see cref="CrawlSettings.RunConcurrency"/>).
+/// Exports one project: writes project.json, lists its runs, skips the ones the checkpoint holds unchanged and
+/// complete for the current settings whose files still match their record (<see cref="ResumeRule"/>; sizes, or
+/// sha256 with --verify-existing and for runs verify reported), records the project unit (project.json) in the
+/// checkpoint, and queues the rest for a run slot (the shared run gate admits at most <see cref="CrawlSettings.RunConcurrency"/>).
 /// Each granted run gets a <see cref="RunExportActor"/> child.
 /// On failure: a failed run attempt releases its slot and is retried after an exponential backoff (IWithTimers,
 /// <see cref="CrawlSettings.UnitBackoffMin"/>..<see cref="CrawlSettings.UnitBackoffMax"/>) until
@@ -31,9 +33,11 @@ public static class ProjectProtocol
 /// </summary>
 public sealed class ProjectActor : UnitActor
 {
-    /// <param name="SkippedPoints">Points already in the backup for each run that resume may skip.</param>
+    /// <param name="Skipped">Runs resume may skip (their files checked out), with the points they hold.</param>
     private sealed record ProjectListed(WrittenFile ProjectFile, IReadOnlyList<RunSummary> Runs,
-        IReadOnlyDictionary<string, long> SkippedPoints);
+        IReadOnlyDictionary<string, (CheckpointEntry Entry, long Points)> Skipped);
+    /// <summary>project.json was written, then listing the runs failed.</summary>
+    private sealed record ListingFailed(WrittenFile ProjectFile, Exception Cause);
     private sealed record RetryRun(string RunPath);
     private sealed record RetryListing
     {
@@ -48,6 +52,7 @@ public sealed class ProjectActor : UnitActor
     private readonly Dictionary<IActorRef, string> _exporting = new();
     private readonly HashSet<string> _unresolved = new(StringComparer.Ordinal);
     private int _listingAttempts;
+    private WrittenFile? _projectFile;
     private bool _listed;
     private bool _finished;
 
@@ -66,7 +71,13 @@ public sealed class ProjectActor : UnitActor
         Receive<RetryRun>(r => _context.RunSlots.Tell(new SlotGateProtocol.RequestSlot(r.RunPath)));
         Receive<RetryListing>(_ => StartListing());
         Receive<CheckpointProtocol.UnitRecorded>(r => Resolve(r.RunPath));
-        Receive<CheckpointProtocol.UnitNotRecorded>(r => Resolve(r.RunPath));
+        Receive<CheckpointProtocol.UnitNotRecorded>(r =>
+        {
+            if (r.RunPath == _scope.Path)
+                _context.Supervisor.Tell(new CrawlProtocol.UnitFailed(new CheckpointEntry(_scope.Path, UnitStatus.Failed, "",
+                    [], "checkpoint", r.Error, _listingAttempts)));
+            Resolve(r.RunPath);
+        });
 
         StartListing();
     }
@@ -80,38 +91,53 @@ public sealed class ProjectActor : UnitActor
         _listingAttempts++;
         var source = _context.Source;
         var writer = _context.Writer;
-        var filter = _context.Settings.Filter;
+        var settings = _context.Settings;
+        var filter = settings.Filter;
         var scope = _scope;
         var checkpoint = _checkpoint;
-        PipeWork(async ct =>
+        PipeWork<object>(async ct =>
         {
             var project = scope.Known ?? await source.ProjectAsync(scope.Path, ct);
             var file = await writer.WriteProjectAsync(project, ct);
-            var runs = new List<RunSummary>();
+            try
+            {
+                return await ListAsync(project, file, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                return new ListingFailed(file, e);
+            }
+        });
+
+        async Task<ProjectListed> ListAsync(ProjectInfo project, WrittenFile file, CancellationToken ct)
+        {
+            var listed = new List<RunSummary>();
             if (scope.RunIds is null)
             {
-                await foreach (var run in source.RunsAsync(project.Path, filter, ct)) runs.Add(run);
+                await foreach (var run in source.RunsAsync(project.Path, filter, ct)) listed.Add(run);
             }
             else
             {
                 foreach (var id in scope.RunIds)
                 {
                     var run = await source.RunAsync($"{project.Path}/{id}", ct);
-                    if (filter.States.Count > 0 && !filter.States.Contains(run.State, StringComparer.OrdinalIgnoreCase)) continue;
-                    runs.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
+                    listed.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
                 }
             }
+            // The server never filters out pinned runs (and servers read filters differently): check each run.
+            var runs = await RunSelection.SelectAsync(source, filter, listed, ct);
             await writer.RecordDiscoveryAsync(runs.Select(r => r.Path).ToList(), ct);
             // A skipped run still counts its points (backup.json must not depend on how many sessions it took);
-            // one whose index cannot be read is not trusted and is exported again.
-            var skippedPoints = new Dictionary<string, long>(StringComparer.Ordinal);
+            // one whose files no longer match what was recorded is not trusted and is exported again.
+            var skipped = new Dictionary<string, (CheckpointEntry, long)>(StringComparer.Ordinal);
             foreach (var run in runs)
             {
-                if (ResumeRule.IsUnchanged(checkpoint, run, out _) && await writer.CountPointsAsync(run.Path, ct) is { } points)
-                    skippedPoints[run.Path] = points;
+                if (ResumeRule.Judge(checkpoint, run, settings, out var entry) != ResumeVerdict.SkipIfIntact) continue;
+                if (await writer.FindDamageAsync(entry!.Files, ResumeRule.RehashFiles(checkpoint, run.Path, settings), ct) is null)
+                    skipped[run.Path] = (entry, entry.Content!.Points);
             }
-            return new ProjectListed(file, runs, skippedPoints);
-        });
+            return new ProjectListed(file, runs, skipped);
+        }
     }
 
     protected override void OnWorkDone(object result)
@@ -120,6 +146,10 @@ public sealed class ProjectActor : UnitActor
         {
             case ProjectListed listed:
                 OnListed(listed);
+                break;
+            case ListingFailed failed:
+                _projectFile = failed.ProjectFile;
+                OnListingFailed(UnitFailure.From(failed.Cause));
                 break;
             case Status.Failure failure:
                 OnListingFailed(UnitFailure.From(failure.Cause));
@@ -130,16 +160,16 @@ public sealed class ProjectActor : UnitActor
     private void OnListed(ProjectListed listed)
     {
         _listed = true;
-        _context.Supervisor.Tell(new CrawlProtocol.FilesWritten([listed.ProjectFile]));
+        RecordProject(new CheckpointEntry(_scope.Path, UnitStatus.Done, "", [listed.ProjectFile], null, null, _listingAttempts));
         foreach (var run in listed.Runs.DistinctBy(r => r.Path, StringComparer.Ordinal).OrderBy(r => r.Path, StringComparer.Ordinal))
             _runs[run.Path] = run;
         _context.Supervisor.Tell(new CrawlProtocol.DiscoveryGrew(0, 0, _runs.Count));
 
         foreach (var run in _runs.Values)
         {
-            if (ResumeRule.IsUnchanged(_checkpoint, run, out var entry) && listed.SkippedPoints.TryGetValue(run.Path, out var points))
+            if (listed.Skipped.TryGetValue(run.Path, out var skipped))
             {
-                _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Skipped, entry, points));
+                _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Skipped, skipped.Entry, skipped.Points));
                 _context.Progress.Tell(new CrawlEvent.RunSkipped(run.Path));
                 continue;
             }
@@ -161,10 +191,29 @@ public sealed class ProjectActor : UnitActor
             Timers.StartSingleTimer(RetryListing.Instance, RetryListing.Instance, Backoff(_listingAttempts));
             return;
         }
-        _context.Supervisor.Tell(new CrawlProtocol.UnitFailed(
-            new CheckpointEntry(_scope.Path, UnitStatus.Failed, "", [], failure.Kind, failure.Message, _listingAttempts)));
+        var entry = new CheckpointEntry(_scope.Path, UnitStatus.Failed, "", ProjectFiles(), failure.Kind, failure.Message,
+            _listingAttempts);
+        _context.Supervisor.Tell(new CrawlProtocol.UnitFailed(entry));
+        // A project that does not exist says something about the selection, not about the backup: not recorded.
+        if (failure.Kind != "not-found") RecordProject(entry);
         _listed = true;
         FinishIfDone();
+    }
+
+    /// <summary>
+    /// The project unit's record: the project.json this export wrote, else the one an earlier export recorded (still
+    /// on disk as it was), so a failed listing neither drops a good project.json from the manifest nor adopts one.
+    /// </summary>
+    private IReadOnlyList<WrittenFile> ProjectFiles() =>
+        _projectFile is { } written ? [written]
+        : _checkpoint.Runs.TryGetValue(_scope.Path, out var previous) ? previous.Files
+        : [];
+
+    private void RecordProject(CheckpointEntry entry)
+    {
+        _unresolved.Add(_scope.Path);
+        _context.Checkpoint.Tell(new CheckpointProtocol.RecordUnit(entry));
+        _context.Supervisor.Tell(new CrawlProtocol.UnitWritten(_scope.Path));
     }
 
     private void OnRunSlot(SlotGateProtocol.SlotGranted granted)
@@ -176,7 +225,8 @@ public sealed class ProjectActor : UnitActor
         }
         var attempt = _attempts[run.Path] = _attempts.GetValueOrDefault(run.Path) + 1;
         if (attempt == 1) _context.Progress.Tell(new CrawlEvent.RunStarted(run.Path));
-        var child = SpawnChild(RunExportActor.Props(_context, run, attempt), ActorNames.For("run", run.Path, attempt));
+        var child = SpawnChild(RunExportActor.Props(_context, run, attempt, _checkpoint.Runs.GetValueOrDefault(run.Path)),
+            ActorNames.For("run", run.Path, attempt));
         _exporting[child] = run.Path;
     }
 
@@ -213,8 +263,10 @@ public sealed class ProjectActor : UnitActor
             Timers.StartSingleTimer(runPath, new RetryRun(runPath), Backoff(attempts));
             return;
         }
-        var entry = new CheckpointEntry(runPath, UnitStatus.Failed, _runs[runPath].Fingerprint, [], failure.Kind,
-            failure.Message, attempts);
+        // The files an earlier export recorded stay named, so the export that next succeeds can remove the ones it
+        // no longer writes; while the run is failed they are not part of the backup.
+        var entry = new CheckpointEntry(runPath, UnitStatus.Failed, _runs[runPath].Fingerprint,
+            _checkpoint.Runs.TryGetValue(runPath, out var previous) ? previous.Files : [], failure.Kind, failure.Message, attempts);
         _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Failed, entry, 0));
         _context.Progress.Tell(new CrawlEvent.RunFailed(runPath, failure.Kind, failure.Message, attempts));
         // The failure is already counted; the project finishes once the entry is durable (or could not be made so).

@@ -19,7 +19,8 @@ public static class RunExportProtocol
 /// Exports one run, addressed by its path (no state shared with other runs, so it could be a sharded entity):
 /// run.json, then its series in batches of up to 16 keys (one server export each) through a <see cref="SeriesFetchActor"/>
 /// admitted by the shared series gate with one slot per series of the batch (so the gate still bounds open sinks), logs and
-/// media alongside, then metrics/index.json; only after all of that is durable is the Done entry sent to the
+/// media alongside, then metrics/index.json, then the files its previous export recorded and this one did not write
+/// again are removed; only after all of that is durable is the Done entry (files, and what the run holds) sent to the
 /// checkpoint writer, and only after the writer confirms does the project hear <see cref="RunExportProtocol.RunExported"/>.
 /// On failure (a source call, a write, a series, the checkpoint): the attempt drains (cancels and awaits everything,
 /// so no temp file or late write outlives it) and then reports <see cref="RunExportProtocol.RunExportFailed"/>; the
@@ -30,10 +31,15 @@ public sealed class RunExportActor : UnitActor
     private sealed record RunPrepared(RunDetail Run, WrittenFile RunFile, IReadOnlyList<SeriesInfo> Series);
     private sealed record ExtrasWritten(IReadOnlyList<WrittenFile> Files);
     private sealed record IndexWritten(WrittenFile File);
+    private sealed record StaleFilesRemoved
+    {
+        public static StaleFilesRemoved Instance { get; } = new();
+    }
 
     private readonly CrawlContext _context;
     private readonly RunSummary _summary;
     private readonly int _attempt;
+    private readonly CheckpointEntry? _previous;
     private readonly string _runPath;
     /// <summary>Keys per House query (the SDK's MAX_METRIC_KEY_BATCH_SIZE).</summary>
     internal const int MaxSeriesPerBatch = 16;
@@ -46,14 +52,16 @@ public sealed class RunExportActor : UnitActor
     private bool _extrasDone;
     private bool _indexing;
 
-    public static Props Props(CrawlContext context, RunSummary summary, int attempt) =>
-        Akka.Actor.Props.Create(() => new RunExportActor(context, summary, attempt));
+    /// <param name="previous">The run's checkpoint entry from an earlier export, if any (its files may be superseded).</param>
+    public static Props Props(CrawlContext context, RunSummary summary, int attempt, CheckpointEntry? previous = null) =>
+        Akka.Actor.Props.Create(() => new RunExportActor(context, summary, attempt, previous));
 
-    public RunExportActor(CrawlContext context, RunSummary summary, int attempt)
+    public RunExportActor(CrawlContext context, RunSummary summary, int attempt, CheckpointEntry? previous)
     {
         _context = context;
         _summary = summary;
         _attempt = attempt;
+        _previous = previous;
         _runPath = summary.Path;
 
         Receive<SlotGateProtocol.SlotGranted>(OnSeriesSlot);
@@ -96,7 +104,10 @@ public sealed class RunExportActor : UnitActor
                 break;
             case IndexWritten index:
                 _files.Add(index.File);
-                _context.Checkpoint.Tell(new CheckpointProtocol.RecordUnit(DoneEntry()));
+                RemoveStaleFiles();
+                break;
+            case StaleFilesRemoved:
+                RecordDone();
                 break;
             case Status.Failure failure:
                 Fail(UnitFailure.From(failure.Cause));
@@ -175,6 +186,30 @@ public sealed class RunExportActor : UnitActor
         PipeWork(async ct => new IndexWritten(await writer.WriteSeriesIndexAsync(runPath, entries, ct)));
     }
 
+    /// <summary>
+    /// Before the new entry replaces the old one: a crash in between leaves the old entry naming files that are gone,
+    /// so the next resume exports the run again instead of leaving unrecorded files behind.
+    /// </summary>
+    private void RemoveStaleFiles()
+    {
+        var written = DoneEntry().Files.Select(f => f.RelativePath).ToHashSet(StringComparer.Ordinal);
+        var stale = (_previous?.Files ?? []).Select(f => f.RelativePath).Where(p => !written.Contains(p))
+            .Order(StringComparer.Ordinal).ToList();
+        if (stale.Count == 0)
+        {
+            RecordDone();
+            return;
+        }
+        var writer = _context.Writer;
+        PipeWork(async ct =>
+        {
+            await writer.RemoveFilesAsync(stale, ct);
+            return StaleFilesRemoved.Instance;
+        });
+    }
+
+    private void RecordDone() => _context.Checkpoint.Tell(new CheckpointProtocol.RecordUnit(DoneEntry()));
+
     private CheckpointEntry DoneEntry()
     {
         var files = _exported.Select(e => new WrittenFile(e.File.RelativePath, e.File.Bytes, e.File.Sha256))
@@ -182,7 +217,10 @@ public sealed class RunExportActor : UnitActor
             .DistinctBy(f => f.RelativePath, StringComparer.Ordinal)
             .OrderBy(f => f.RelativePath, StringComparer.Ordinal)
             .ToList();
-        return new CheckpointEntry(_runPath, UnitStatus.Done, _summary.Fingerprint, files, null, null, _attempt);
+        return new CheckpointEntry(_runPath, UnitStatus.Done, _summary.Fingerprint, files, null, null, _attempt)
+        {
+            Content = ResumeRule.ContentOf(_context.Settings, _exported.Sum(e => e.File.Points)),
+        };
     }
 
     private void Fail(UnitFailure failure) => BeginDrain(new RunExportProtocol.RunExportFailed(_runPath, failure));

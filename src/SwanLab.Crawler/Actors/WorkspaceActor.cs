@@ -16,8 +16,9 @@ public static class WorkspaceProtocol
 }
 
 /// <summary>
-/// Exports one workspace: writes workspace.json, lists its projects (or takes the scoped ones) and starts one
-/// <see cref="ProjectActor"/> per project; finishes when all of them have.
+/// Exports one workspace: writes workspace.json, lists its projects (or takes the scoped ones), records the workspace
+/// unit (workspace.json) in the checkpoint and starts one <see cref="ProjectActor"/> per project; finishes when all of
+/// them have and the record is durable.
 /// On failure: reading or listing the workspace is retried with exponential backoff (IWithTimers) up to
 /// MaxUnitAttempts (not when retrying cannot help: not found, forbidden), then reported to the crawl supervisor as a failed unit and the workspace finishes (the crawl
 /// goes on). Authentication failure is reported as fatal. A crashed project child is stopped (strategy) and reported
@@ -26,6 +27,8 @@ public static class WorkspaceProtocol
 public sealed class WorkspaceActor : UnitActor
 {
     private sealed record WorkspaceListed(WrittenFile WorkspaceFile, IReadOnlyList<ProjectProtocol.ProjectScope> Projects);
+    /// <summary>workspace.json was written, then listing the projects failed.</summary>
+    private sealed record ListingFailed(WrittenFile WorkspaceFile, Exception Cause);
     private sealed record RetryListing
     {
         public static RetryListing Instance { get; } = new();
@@ -36,6 +39,8 @@ public sealed class WorkspaceActor : UnitActor
     private readonly CheckpointState _checkpoint;
     private readonly Dictionary<IActorRef, string> _projects = new();
     private int _attempts;
+    private WrittenFile? _workspaceFile;
+    private bool _recording;
     private bool _listed;
     private bool _finished;
 
@@ -54,6 +59,18 @@ public sealed class WorkspaceActor : UnitActor
             FinishIfDone();
         });
         Receive<RetryListing>(_ => StartListing());
+        Receive<CheckpointProtocol.UnitRecorded>(_ =>
+        {
+            _recording = false;
+            FinishIfDone();
+        });
+        Receive<CheckpointProtocol.UnitNotRecorded>(r =>
+        {
+            _recording = false;
+            _context.Supervisor.Tell(new CrawlProtocol.UnitFailed(new CheckpointEntry(_scope.Username, UnitStatus.Failed, "",
+                [], "checkpoint", r.Error, _attempts)));
+            FinishIfDone();
+        });
         StartListing();
     }
 
@@ -65,15 +82,22 @@ public sealed class WorkspaceActor : UnitActor
         var source = _context.Source;
         var writer = _context.Writer;
         var scope = _scope;
-        PipeWork(async ct =>
+        PipeWork<object>(async ct =>
         {
             var workspace = scope.Known ?? await source.WorkspaceAsync(scope.Username, ct);
             var file = await writer.WriteWorkspaceAsync(workspace, ct);
             if (scope.Projects is { } scoped) return new WorkspaceListed(file, scoped);
-            var projects = new List<ProjectProtocol.ProjectScope>();
-            await foreach (var project in source.ProjectsAsync(workspace.Username, ct))
-                projects.Add(new ProjectProtocol.ProjectScope(project.Workspace, project.Name, project, null));
-            return new WorkspaceListed(file, projects);
+            try
+            {
+                var projects = new List<ProjectProtocol.ProjectScope>();
+                await foreach (var project in source.ProjectsAsync(workspace.Username, ct))
+                    projects.Add(new ProjectProtocol.ProjectScope(project.Workspace, project.Name, project, null));
+                return new WorkspaceListed(file, projects);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                return new ListingFailed(file, e);
+            }
         });
     }
 
@@ -83,7 +107,7 @@ public sealed class WorkspaceActor : UnitActor
         {
             case WorkspaceListed listed:
                 _listed = true;
-                _context.Supervisor.Tell(new CrawlProtocol.FilesWritten([listed.WorkspaceFile]));
+                Record(new CheckpointEntry(_scope.Username, UnitStatus.Done, "", [listed.WorkspaceFile], null, null, _attempts));
                 var projects = listed.Projects.DistinctBy(p => p.Path, StringComparer.Ordinal)
                     .OrderBy(p => p.Path, StringComparer.Ordinal).ToList();
                 _context.Supervisor.Tell(new CrawlProtocol.DiscoveryGrew(0, projects.Count, 0));
@@ -95,26 +119,39 @@ public sealed class WorkspaceActor : UnitActor
                 }
                 FinishIfDone();
                 break;
+            case ListingFailed failed:
+                _workspaceFile = failed.WorkspaceFile;
+                OnListingFailed(UnitFailure.From(failed.Cause));
+                break;
             case Status.Failure failure:
-                var unitFailure = UnitFailure.From(failure.Cause);
-                if (unitFailure.Fatal)
-                {
-                    _context.Supervisor.Tell(new CrawlProtocol.CrawlFatal(_scope.Username, unitFailure));
-                }
-                else if (unitFailure.Retryable && _attempts < _context.Settings.MaxUnitAttempts)
-                {
-                    Timers.StartSingleTimer(RetryListing.Instance, RetryListing.Instance,
-                        UnitBackoff.Delay(_attempts, _context.Settings.UnitBackoffMin, _context.Settings.UnitBackoffMax));
-                }
-                else
-                {
-                    _context.Supervisor.Tell(new CrawlProtocol.UnitFailed(new CheckpointEntry(_scope.Username,
-                        UnitStatus.Failed, "", [], unitFailure.Kind, unitFailure.Message, _attempts)));
-                    _listed = true;
-                    FinishIfDone();
-                }
+                OnListingFailed(UnitFailure.From(failure.Cause));
                 break;
         }
+    }
+
+    private void OnListingFailed(UnitFailure unitFailure)
+    {
+        if (unitFailure.Fatal)
+        {
+            _context.Supervisor.Tell(new CrawlProtocol.CrawlFatal(_scope.Username, unitFailure));
+            return;
+        }
+        if (unitFailure.Retryable && _attempts < _context.Settings.MaxUnitAttempts)
+        {
+            Timers.StartSingleTimer(RetryListing.Instance, RetryListing.Instance,
+                UnitBackoff.Delay(_attempts, _context.Settings.UnitBackoffMin, _context.Settings.UnitBackoffMax));
+            return;
+        }
+        // Like a project: keep naming the workspace.json on disk (written now, or recorded before).
+        var files = _workspaceFile is { } written ? [written]
+            : _checkpoint.Runs.TryGetValue(_scope.Username, out var previous) ? previous.Files
+            : (IReadOnlyList<WrittenFile>)[];
+        var entry = new CheckpointEntry(_scope.Username, UnitStatus.Failed, "", files, unitFailure.Kind, unitFailure.Message, _attempts);
+        _context.Supervisor.Tell(new CrawlProtocol.UnitFailed(entry));
+        // A workspace that does not exist says something about the selection, not about the backup: not recorded.
+        if (unitFailure.Kind != "not-found") Record(entry);
+        _listed = true;
+        FinishIfDone();
     }
 
     protected override void OnChildStopped(IActorRef child)
@@ -125,9 +162,16 @@ public sealed class WorkspaceActor : UnitActor
         FinishIfDone();
     }
 
+    private void Record(CheckpointEntry entry)
+    {
+        _recording = true;
+        _context.Checkpoint.Tell(new CheckpointProtocol.RecordUnit(entry));
+        _context.Supervisor.Tell(new CrawlProtocol.UnitWritten(_scope.Username));
+    }
+
     private void FinishIfDone()
     {
-        if (_finished || !_listed || _projects.Count > 0) return;
+        if (_finished || !_listed || _recording || _projects.Count > 0) return;
         _finished = true;
         Context.Parent.Tell(new WorkspaceProtocol.WorkspaceFinished(_scope.Username));
     }

@@ -10,8 +10,33 @@ namespace SwanLab.Crawler.Backup;
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>Temp files start with this, so <see cref="SweepTempFiles"/> can remove what a crash left.</summary>
-    public const string TempPrefix = ".tmp-";
+    /// <summary>
+    /// Temp files are named this prefix + 32 lower-case hex digits (<see cref="NewTempName"/>), a name only this tool
+    /// makes, so <see cref="SweepTempFiles"/> removes what a crash left and nothing else: a user's <c>.tmp-draft</c>
+    /// is content, not ours.
+    /// </summary>
+    public const string TempPrefix = ".swanlab-crawler-tmp-";
+
+    /// <summary>What versions before the rename called their temp files (".tmp-" + 32 hex), still recognised.</summary>
+    private const string LegacyTempPrefix = ".tmp-";
+
+    private const int TempSuffixLength = 32;
+
+    /// <summary>A fresh temp file name (no folder).</summary>
+    public static string NewTempName() => TempPrefix + Guid.NewGuid().ToString("N");
+
+    /// <summary>True only for names <see cref="NewTempName"/> makes (or the previous version made).</summary>
+    public static bool IsTempName(string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        var suffix = fileName.StartsWith(TempPrefix, StringComparison.Ordinal) ? fileName.AsSpan(TempPrefix.Length)
+            : fileName.StartsWith(LegacyTempPrefix, StringComparison.Ordinal) ? fileName.AsSpan(LegacyTempPrefix.Length)
+            : [];
+        if (suffix.Length != TempSuffixLength) return false;
+        foreach (var c in suffix)
+            if (!char.IsAsciiDigit(c) && c is not (>= 'a' and <= 'f')) return false;
+        return true;
+    }
 
     /// <summary>Writes a whole file produced by <paramref name="write"/>; if it throws, the target is untouched.</summary>
     public static async Task<WrittenFile> WriteAsync(BackupLayout layout, string fullPath,
@@ -27,13 +52,18 @@ public static class AtomicFile
         CancellationToken ct) =>
         WriteAsync(layout, fullPath, (s, c) => s.WriteAsync(bytes, c), ct);
 
-    /// <summary>Deletes every leftover temp file under <paramref name="root"/>; returns how many.</summary>
+    /// <summary>
+    /// Deletes every leftover temp file of this tool under <paramref name="root"/> (see <see cref="IsTempName"/>);
+    /// returns how many. Call it only while holding the folder's <see cref="BackupLock"/>: the temp files of a running
+    /// export look exactly like leftovers.
+    /// </summary>
     public static int SweepTempFiles(string root)
     {
         if (!Directory.Exists(root)) return 0;
         var removed = 0;
-        foreach (var file in Directory.EnumerateFiles(root, TempPrefix + "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
         {
+            if (!IsTempName(Path.GetFileName(file))) continue;
             File.Delete(file);
             removed++;
         }
@@ -88,7 +118,7 @@ public sealed class AtomicFileWriter : IAsyncDisposable, IDisposable
         _targetPath = targetPath;
         var directory = Path.GetDirectoryName(targetPath)!;
         Directory.CreateDirectory(directory);
-        _tempPath = Path.Combine(directory, AtomicFile.TempPrefix + Guid.NewGuid().ToString("N"));
+        _tempPath = Path.Combine(directory, AtomicFile.NewTempName());
         _file = new FileStream(_tempPath, new FileStreamOptions
         {
             Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0,
@@ -155,7 +185,7 @@ public sealed class AtomicFileWriter : IAsyncDisposable, IDisposable
     private static void TryDelete(string path)
     {
         try { File.Delete(path); }
-        catch (IOException) { /* a leftover .tmp- file is removed by the next startup sweep */ }
+        catch (IOException) { /* a leftover temp file is removed by the next startup sweep */ }
         catch (UnauthorizedAccessException) { }
     }
 

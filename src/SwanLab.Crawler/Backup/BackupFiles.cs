@@ -6,44 +6,19 @@ namespace SwanLab.Crawler.Backup;
 
 /// <summary>
 /// manifest.jsonl: one line per file of the backup, <c>{"bytes":..,"path":"..","sha256":".."}</c>, sorted by path
-/// (ordinal), covering every file on disk except the private state folder, temp files, manifest.jsonl itself and
-/// backup.json (written after it, and the only file allowed to differ between two identical backups).
+/// (ordinal). It lists exactly the files units recorded in the checkpoint as they wrote them (plus errors.jsonl), with
+/// the size and hash recorded then; it is never built by scanning the folder, so a file the tool did not write is
+/// never adopted and later damage shows up in verify. Not listed: the private state folder, temp files,
+/// manifest.jsonl itself and backup.json (written after it, and the only file allowed to differ between two
+/// identical backups).
 /// </summary>
 public static class ManifestWriter
 {
-    /// <summary>
-    /// Builds and writes the manifest. Sizes and hashes come from the checkpoint's entries (what the crawl wrote,
-    /// so later damage shows up in verify) when the size on disk still matches; every other file is hashed now.
-    /// Files the checkpoint lists but the disk lacks are listed too, so verify reports them missing.
-    /// </summary>
-    public static async Task<WrittenFile> WriteAsync(BackupLayout layout, CheckpointState checkpoint, CancellationToken ct)
+    /// <summary>Writes the manifest of what <paramref name="checkpoint"/> records (failed runs left out).</summary>
+    public static Task<WrittenFile> WriteAsync(BackupLayout layout, CheckpointState checkpoint, CancellationToken ct)
     {
-        var entries = await BuildAsync(layout, checkpoint, ct).ConfigureAwait(false);
-        return await WriteAsync(layout, entries, ct).ConfigureAwait(false);
-    }
-
-    public static async Task<IReadOnlyList<WrittenFile>> BuildAsync(BackupLayout layout, CheckpointState checkpoint, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(checkpoint);
-        var recorded = new Dictionary<string, WrittenFile>(StringComparer.Ordinal);
-        foreach (var entry in checkpoint.Runs.Values.OrderBy(e => e.RunPath, StringComparer.Ordinal))
-            foreach (var file in entry.Files)
-                recorded[file.RelativePath] = file;
-
-        var result = new SortedDictionary<string, WrittenFile>(StringComparer.Ordinal);
-        foreach (var full in EnumerateContentFiles(layout))
-        {
-            ct.ThrowIfCancellationRequested();
-            var relative = layout.RelativePath(full);
-            if (recorded.TryGetValue(relative, out var known) && new FileInfo(full).Length == known.Bytes)
-                result[relative] = known;
-            else
-                result[relative] = await HashFileAsync(relative, full, ct).ConfigureAwait(false);
-        }
-        foreach (var (path, file) in recorded)
-            result.TryAdd(path, file);
-        return result.Values.ToList();
+        return WriteAsync(layout, BackupContents.Files(checkpoint, BackupContents.Failures(checkpoint, [])), ct);
     }
 
     public static Task<WrittenFile> WriteAsync(BackupLayout layout, IEnumerable<WrittenFile> files, CancellationToken ct) =>
@@ -77,7 +52,7 @@ public static class ManifestWriter
         return result;
     }
 
-    /// <summary>Every file that belongs to the backup's content (see the type's remarks), absolute paths.</summary>
+    /// <summary>Every file on disk that is not the tool's private state or bookkeeping (what verify compares the manifest with).</summary>
     public static IEnumerable<string> EnumerateContentFiles(BackupLayout layout)
     {
         if (!Directory.Exists(layout.Root)) yield break;

@@ -122,7 +122,7 @@ public sealed class BackupLayout
     /// <summary>True for paths (relative, forward slashes) that belong to the tool, not to the backup's content.</summary>
     public static bool IsPrivate(string relativePath) =>
         relativePath == StateFolderName || relativePath.StartsWith(StateFolderName + "/", StringComparison.Ordinal)
-        || relativePath.Split('/')[^1].StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal);
+        || AtomicFile.IsTempName(relativePath.Split('/')[^1]);
 
     /// <summary>Splits "workspace/project/run-id"; the three parts are SwanLab names, encoded separately.</summary>
     public static (string Workspace, string Project, string RunId) SplitRunPath(string runPath)

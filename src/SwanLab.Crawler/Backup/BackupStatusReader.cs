@@ -12,7 +12,11 @@ public sealed class DiscoveryLog(BackupLayout layout)
 {
     public const string FileName = "discovered.jsonl";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // One gate per file for the whole process: every project of a crawl makes its own DiscoveryLog, and appends from
+    // several of them at once interleaved and tore lines (which backup.json's run count then missed).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
+
+    private SemaphoreSlim Gate => Gates.GetOrAdd(FilePath, _ => new SemaphoreSlim(1, 1));
 
     public string FilePath => Path.Combine(layout.StateDirectory, FileName);
 
@@ -26,14 +30,15 @@ public sealed class DiscoveryLog(BackupLayout layout)
             buffer.WriteByte((byte)'\n');
         }
         if (buffer.Length == 0) return;
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        var gate = Gate;
+        await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             Directory.CreateDirectory(layout.StateDirectory);
             await using var file = new FileStream(FilePath, FileMode.Append, FileAccess.Write, FileShare.Read);
             await file.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ct).ConfigureAwait(false);
         }
-        finally { _gate.Release(); }
+        finally { gate.Release(); }
     }
 
     /// <summary>Every run path recorded so far (torn or unreadable lines are skipped).</summary>
@@ -71,9 +76,25 @@ public sealed record WorkspaceStatus(string Workspace, int Done, int Failed, int
 /// <param name="Left">Runs known but neither done nor failed: from discovery, else from backup.json's run count.</param>
 /// <param name="Failures">Failed units (runs, and workspaces/projects that could not be listed), sorted by path.</param>
 public sealed record StatusReport(string Root, BackupInfo? Info, bool HasCheckpoint, int Done, int Failed, int? Left,
-    IReadOnlyList<WorkspaceStatus> Workspaces, IReadOnlyList<CheckpointEntry> Failures, int SkippedCheckpointLines);
+    IReadOnlyList<WorkspaceStatus> Workspaces, IReadOnlyList<CheckpointEntry> Failures, int SkippedCheckpointLines)
+{
+    /// <summary>Runs discovered but neither done nor failed, sorted (empty when discovery was not recorded).</summary>
+    public IReadOnlyList<string> LeftRuns { get; init; } = [];
 
-/// <summary>Reads a backup's checkpoint (+ backup.json and discovery) for the <c>status</c> command.</summary>
+    /// <summary>The process writing into the folder right now (see <see cref="BackupLock.RunningWriter"/>), if any.</summary>
+    public LockOwner? Writer { get; init; }
+
+    /// <summary>
+    /// Everything selected is in the backup: the last export finished and says complete, no run failed or is left,
+    /// and no export is changing the folder right now.
+    /// </summary>
+    public bool IsComplete => Info?.Complete == true && Failed == 0 && (Left ?? 0) == 0 && Writer is null;
+}
+
+/// <summary>
+/// Reads a backup's checkpoint (+ backup.json and discovery) for the <c>status</c> command. Takes no lock and writes
+/// nothing, so it is safe while an export runs (the checkpoint is append-only; a line being appended is skipped).
+/// </summary>
 public static class BackupStatusReader
 {
     /// <exception cref="NotABackupException">The folder has neither a checkpoint nor backup.json.</exception>
@@ -82,7 +103,8 @@ public static class BackupStatusReader
         var layout = new BackupLayout(root);
         var hasCheckpoint = File.Exists(layout.CheckpointFile);
         var info = await BackupInfo.ReadAsync(layout, ct).ConfigureAwait(false);
-        if (!hasCheckpoint && info is null)
+        // A folder an export is writing into is a backup in the making, even before its first run is in.
+        if (!hasCheckpoint && info is null && BackupLock.RunningWriter(layout) is null)
             throw new NotABackupException($"'{layout.Root}' is not a SwanLab backup: no {BackupLayout.BackupInfoFileName} and no checkpoint.");
 
         var store = new FileCheckpointStore(layout);
@@ -124,7 +146,13 @@ public static class BackupStatusReader
             : null;
         var failures = state.Runs.Values.Where(e => e.Status == UnitStatus.Failed)
             .OrderBy(e => e.RunPath, StringComparer.Ordinal).ToList();
-        return new StatusReport(layout.Root, info, hasCheckpoint, done, failed, left, workspaces, failures, store.SkippedLines);
+        var leftRuns = discovered.Where(p => p.Split('/').Length == 3 && !state.Runs.ContainsKey(p))
+            .Order(StringComparer.Ordinal).ToList();
+        return new StatusReport(layout.Root, info, hasCheckpoint, done, failed, left, workspaces, failures, store.SkippedLines)
+        {
+            LeftRuns = leftRuns,
+            Writer = BackupLock.RunningWriter(layout),
+        };
     }
 
     private static string ProjectOf(string runPath) => runPath[..runPath.LastIndexOf('/')];

@@ -9,7 +9,10 @@ public enum VerifyProblemKind
     Missing,
     /// <summary>A file's size or sha256 differs from the manifest.</summary>
     Changed,
-    /// <summary>A content file on disk that the manifest does not list.</summary>
+    /// <summary>
+    /// A file on disk that the manifest does not list: not written by this tool, so not part of the backup; listed,
+    /// left alone, and not a failure (<see cref="VerifyReport.Ok"/> ignores it).
+    /// </summary>
     Extra,
     /// <summary>A manifest or index entry names a path outside the backup or not in canonical form.</summary>
     UnsafePath,
@@ -27,11 +30,30 @@ public sealed record VerifyProblem(VerifyProblemKind Kind, string Path, string D
     public override string ToString() => $"{Kind}: {Path}: {Detail}";
 }
 
-/// <summary>Outcome of <see cref="BackupVerifier.VerifyAsync"/>; <see cref="Ok"/> is false on any problem.</summary>
+/// <summary>
+/// Outcome of <see cref="BackupVerifier.VerifyAsync"/>. <see cref="Ok"/>: every file the manifest lists matches it
+/// (files that are not part of the backup, <see cref="VerifyProblemKind.Extra"/>, are reported, not failed);
+/// <see cref="Complete"/>: nothing selected is missing from the backup. <c>verify</c> passes only when both hold.
+/// </summary>
 public sealed record VerifyReport(string Root, BackupInfo? Info, int FilesChecked, long BytesChecked, int SeriesChecked,
     IReadOnlyList<VerifyProblem> Problems)
 {
-    public bool Ok => Problems.Count == 0;
+    /// <summary>Every file in the manifest is there and matches.</summary>
+    public bool Ok => Problems.All(p => p.Kind == VerifyProblemKind.Extra);
+
+    /// <summary>Files on disk the manifest does not list (not the tool's; never adopted, never deleted).</summary>
+    public IReadOnlyList<VerifyProblem> Extras => Problems.Where(p => p.Kind == VerifyProblemKind.Extra).ToList();
+
+    /// <summary>
+    /// Why the backup is not complete, one line each (failed units, runs left, backup.json's <c>complete</c>, an export
+    /// still running); empty when it is.
+    /// </summary>
+    public IReadOnlyList<string> Incomplete { get; init; } = [];
+
+    public bool Complete => Incomplete.Count == 0;
+
+    /// <summary>What <c>verify</c> exits 0 on.</summary>
+    public bool Passed => Ok && Complete;
 }
 
 /// <summary>The folder is not a backup (no manifest.jsonl, or no backup.json and no checkpoint for status).</summary>
@@ -40,7 +62,10 @@ public sealed class NotABackupException(string message) : IOException(message);
 /// <summary>
 /// Checks a backup against itself: every file in manifest.jsonl re-hashed (missing / changed), every content file on
 /// disk listed (extra), and every series checked against its run's metrics/index.json and what the server reported
-/// (silent truncation is the failure this exists to catch).
+/// (silent truncation is the failure this exists to catch). Then whether it is complete: backup.json present and
+/// <c>complete</c>, errors.jsonl empty, no run failed or left in the checkpoint, no export writing right now.
+/// Reads only: takes no lock and writes nothing, so it cannot disturb a running export (whose changes it may then
+/// report, which is why a running export makes the backup count as not complete).
 /// </summary>
 public static class BackupVerifier
 {
@@ -48,7 +73,9 @@ public static class BackupVerifier
     {
         var layout = new BackupLayout(root);
         if (!File.Exists(layout.ManifestFile))
-            throw new NotABackupException(File.Exists(layout.CheckpointFile)
+            throw new NotABackupException(BackupLock.RunningWriter(layout) is { } writer
+                ? $"'{layout.Root}' has no {BackupLayout.ManifestFileName} yet: an export is writing into it right now ({writer.Describe()}); verify again when it has finished."
+                : File.Exists(layout.CheckpointFile)
                 ? $"'{layout.Root}' holds an unfinished export (no {BackupLayout.ManifestFileName} yet); run export again to finish it."
                 : $"'{layout.Root}' is not a SwanLab backup: it has no {BackupLayout.ManifestFileName}.");
 
@@ -89,12 +116,17 @@ public static class BackupVerifier
         await Parallel.ForEachAsync(safe, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount },
             async (item, c) =>
             {
-                if (!File.Exists(item.Full))
+                WrittenFile actual;
+                try
                 {
+                    actual = await ManifestWriter.HashFileAsync(item.File.RelativePath, item.Full, c).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // Also when a running export replaces or removes the file between listing and hashing.
                     problems.Add(new(VerifyProblemKind.Missing, item.File.RelativePath, "listed in the manifest, not on disk"));
                     return;
                 }
-                var actual = await ManifestWriter.HashFileAsync(item.File.RelativePath, item.Full, c).ConfigureAwait(false);
                 Interlocked.Add(ref bytes, actual.Bytes);
                 Interlocked.Increment(ref checkedFiles);
                 if (actual.Bytes != item.File.Bytes)
@@ -126,7 +158,50 @@ public static class BackupVerifier
                 Interlocked.Add(ref series, n);
             }).ConfigureAwait(false);
 
-        return Report(layout, info, checkedFiles, bytes, series, problems);
+        var report = Report(layout, info, checkedFiles, bytes, series, problems) with
+        {
+            Incomplete = await IncompleteAsync(layout, info, problems.Any(p => p.Path == BackupLayout.BackupInfoFileName), ct)
+                .ConfigureAwait(false),
+        };
+        await SuspectUnits.RecordAsync(layout, report, ct).ConfigureAwait(false);
+        return report;
+    }
+
+    /// <summary>One line per reason the backup is not complete, failures and left runs listed by path.</summary>
+    private static async Task<IReadOnlyList<string>> IncompleteAsync(BackupLayout layout, BackupInfo? info, bool infoMalformed,
+        CancellationToken ct)
+    {
+        var reasons = new List<string>();
+        if (BackupLock.RunningWriter(layout) is { } writer)
+            reasons.Add($"an export is writing into the folder right now: {writer.Describe()}; verify again when it has finished");
+        if (info is null && !infoMalformed)
+            reasons.Add($"no {BackupLayout.BackupInfoFileName}: the last export did not finish");
+        else if (info is { Complete: false })
+            reasons.Add($"{BackupLayout.BackupInfoFileName} says the backup is not complete (complete: false)");
+
+        var failed = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var f in await ErrorsWriter.ReadAsync(layout, ct).ConfigureAwait(false))
+                failed[f.Path] = $"{f.Kind}: {f.Error}";
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // Already reported as a Malformed problem.
+        }
+        IReadOnlyList<string> left = [];
+        if (File.Exists(layout.CheckpointFile))
+        {
+            var status = await BackupStatusReader.ReadAsync(layout.Root, ct).ConfigureAwait(false);
+            foreach (var f in status.Failures)
+                failed.TryAdd(f.RunPath, $"{f.ErrorKind ?? "unknown"}: {f.Error}");
+            left = status.LeftRuns;
+            if (status.LeftRuns.Count == 0 && status.Left is > 0)
+                reasons.Add($"{status.Left} run(s) of the last export are not in the backup yet");
+        }
+        reasons.AddRange(failed.Select(f => $"failed: {f.Key} ({f.Value})"));
+        reasons.AddRange(left.Select(path => $"left: {path} (found on the server, not exported yet)"));
+        return reasons;
     }
 
     private static async Task<int> CheckSeriesAsync(BackupLayout layout, string indexRelative, string indexFull,
@@ -134,6 +209,11 @@ public static class BackupVerifier
     {
         MetricsIndex index;
         try { index = await MetricsIndex.ReadAsync(indexFull, ct).ConfigureAwait(false); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            problems.Add(new(VerifyProblemKind.Missing, indexRelative, "listed in the manifest, not on disk"));
+            return 0;
+        }
         catch (FormatException e)
         {
             problems.Add(new(VerifyProblemKind.Malformed, indexRelative, e.Message));
@@ -171,6 +251,11 @@ public static class BackupVerifier
             catch (FormatException e)
             {
                 problems.Add(new(VerifyProblemKind.Malformed, relative, e.Message));
+                continue;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                problems.Add(new(VerifyProblemKind.Missing, relative, $"series '{entry.Key}' is in {BackupLayout.MetricsIndexFileName}, its file is not on disk"));
                 continue;
             }
             checkedSeries++;

@@ -55,11 +55,31 @@ public enum UnitStatus { Done, Failed }
 /// One checkpoint record: a run is Done only after every file it lists is durably on disk.
 /// Keyed by run path so a shared store (for a cluster) can replace the file store without changing actors.
 /// </summary>
+/// <remarks>
+/// Units are runs ("ws/project/run-id"), projects ("ws/project": project.json) and workspaces ("ws": workspace.json).
+/// <see cref="Files"/> is what this tool wrote for the unit and checked as it wrote it: the manifest is built from
+/// these records only. A Failed run keeps the files its last good export recorded (so a later export can remove the
+/// ones it no longer writes) but is not part of the backup while it is failed.
+/// </remarks>
 public sealed record CheckpointEntry(string RunPath, UnitStatus Status, string Fingerprint,
-    IReadOnlyList<WrittenFile> Files, string? ErrorKind, string? Error, int Attempts);
+    IReadOnlyList<WrittenFile> Files, string? ErrorKind, string? Error, int Attempts)
+{
+    /// <summary>What a Done run's files hold; null for other units and for entries written before it was recorded.</summary>
+    public RunContent? Content { get; init; }
+}
 
-/// <summary>The checkpoint as loaded: latest entry per run path.</summary>
-public sealed record CheckpointState(IReadOnlyDictionary<string, CheckpointEntry> Runs);
+/// <summary>
+/// What one exported run holds, as far as the settings change its files: the series format and sample size, whether
+/// logs and media were fetched, and the points written (so a skipped run still counts them).
+/// </summary>
+public sealed record RunContent(SeriesFormat Format, int? Sample, bool Logs, bool Media, long Points);
+
+/// <summary>The checkpoint as loaded: latest entry per unit path.</summary>
+public sealed record CheckpointState(IReadOnlyDictionary<string, CheckpointEntry> Runs)
+{
+    /// <summary>Units the last <c>verify</c> found damaged: a resume re-hashes their files in full before trusting them.</summary>
+    public IReadOnlySet<string> Suspects { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+}
 
 /// <summary>Durable record of finished units. Exactly one writer (the checkpoint actor) calls Record.</summary>
 public interface ICheckpointStore

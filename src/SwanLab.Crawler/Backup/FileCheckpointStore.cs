@@ -13,12 +13,18 @@ namespace SwanLab.Crawler.Backup;
 /// for the workspace.json / project.json units, so they too survive a resume. Keyed by path only, so a shared store
 /// (for a cluster) can replace this one. Only entries are written: no settings, no credentials. Error texts pass
 /// through <see cref="Redact"/> with any secrets given to the constructor, as a second line of defence.
+/// Line format 2 adds a run's <see cref="RunContent"/> (<c>"content": {"format","sample","logs","media","points"}</c>);
+/// lines of format 1 still load, with no content, which makes a resume export such a run again (what it holds is
+/// unknown). A tool that only knows format 1 skips format-2 lines, i.e. exports those runs again: never the wrong way.
+/// <see cref="LoadAsync"/> also reads the units the last verify reported (<see cref="SuspectUnits"/>).
 /// </remarks>
 public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
 {
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private const int OldestReadableVersion = 1;
 
     private readonly string _path;
+    private readonly BackupLayout _layout;
     private readonly IReadOnlyList<string> _secrets;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private FileStream? _append;
@@ -27,6 +33,7 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(layout);
         _path = layout.CheckpointFile;
+        _layout = layout;
         _secrets = (secrets ?? []).Where(s => !string.IsNullOrEmpty(s)).ToArray();
     }
 
@@ -40,7 +47,8 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
         {
             var runs = new Dictionary<string, CheckpointEntry>(StringComparer.Ordinal);
             SkippedLines = 0;
-            if (!File.Exists(_path)) return new CheckpointState(runs);
+            var suspects = await SuspectUnits.ReadAsync(_layout, ct).ConfigureAwait(false);
+            if (!File.Exists(_path)) return new CheckpointState(runs) { Suspects = suspects };
             using var reader = new StreamReader(new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
             while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
             {
@@ -48,7 +56,7 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
                 if (TryParse(line) is { } entry) runs[entry.RunPath] = entry;
                 else SkippedLines++;
             }
-            return new CheckpointState(runs);
+            return new CheckpointState(runs) { Suspects = suspects };
         }
         finally { _gate.Release(); }
     }
@@ -84,6 +92,7 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
             // The discovery log is crawl state too: a restart re-discovers.
             var discovery = Path.Combine(Path.GetDirectoryName(_path)!, DiscoveryLog.FileName);
             if (File.Exists(discovery)) File.Delete(discovery);
+            await SuspectUnits.WriteAsync(_layout, [], ct).ConfigureAwait(false);
             if (File.Exists(_path))
             {
                 File.Delete(_path);
@@ -148,6 +157,13 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
             ["errorKind"] = Redact(entry.ErrorKind),
             ["error"] = Redact(entry.Error),
             ["attempts"] = entry.Attempts,
+            ["content"] = entry.Content is { } c
+                ? new JsonObject
+                {
+                    ["format"] = c.Format.Name(), ["sample"] = c.Sample, ["logs"] = c.Logs, ["media"] = c.Media,
+                    ["points"] = c.Points,
+                }
+                : null,
         };
     }
 
@@ -157,7 +173,8 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
         {
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
-            if (root.GetProperty("v").GetInt32() != FormatVersion) return null;
+            var version = root.GetProperty("v").GetInt32();
+            if (version is < OldestReadableVersion or > FormatVersion) return null;
             var status = root.GetProperty("status").GetString() switch
             {
                 "done" => UnitStatus.Done,
@@ -176,11 +193,20 @@ public sealed class FileCheckpointStore : ICheckpointStore, IAsyncDisposable
                 files,
                 root.GetProperty("errorKind").GetString(),
                 root.GetProperty("error").GetString(),
-                root.GetProperty("attempts").GetInt32());
+                root.GetProperty("attempts").GetInt32()) { Content = ParseContent(root) };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             return null;
         }
+    }
+
+    private static RunContent? ParseContent(JsonElement root)
+    {
+        if (!root.TryGetProperty("content", out var c) || c.ValueKind != JsonValueKind.Object) return null;
+        if (!SeriesFormatNames.TryParse(c.GetProperty("format").GetString(), out var format)) return null;
+        var sample = c.GetProperty("sample");
+        return new RunContent(format, sample.ValueKind == JsonValueKind.Null ? null : sample.GetInt32(),
+            c.GetProperty("logs").GetBoolean(), c.GetProperty("media").GetBoolean(), c.GetProperty("points").GetInt64());
     }
 }

@@ -15,7 +15,7 @@ namespace SwanLab.Crawler.Backup;
 /// <item>Percent escaping of UTF-8 bytes, upper-case hex (<c>%2F</c>), for: <c>%</c> and <c>~</c> (the escape and
 /// suffix markers), <c>/ \ : * ? " &lt; &gt; |</c>, every control character, and a leading or trailing dot or space
 /// (Windows drops trailing ones; a leading dot would hide the file and could clash with the tool's private
-/// <c>.swanlab-crawler</c> folder and <c>.tmp-</c> files). So <c>.</c> is <c>%2E</c> and <c>..</c> is <c>%2E%2E</c>.
+/// <c>.swanlab-crawler</c> folder and <c>.swanlab-crawler-tmp-</c> files). So <c>.</c> is <c>%2E</c> and <c>..</c> is <c>%2E%2E</c>.
 /// A lone UTF-16 surrogate, which UTF-8 cannot carry, becomes <c>%uD800</c>.</item>
 /// <item>The empty name is <c>%</c> (no escape is a bare <c>%</c>, so it cannot mean anything else).</item>
 /// <item>A Windows device name (CON, NUL, COM1, LPT1, ... also with an extension, any case) gets its first letter

@@ -20,7 +20,9 @@ internal static class BackupCommands
     public static Command CreateStatus(CliEnvironment env, ICrawlerBackend backend)
     {
         var command = new Command("status",
-            "Show what the backup's checkpoint holds: runs done, failed and left, by workspace and project. Reads only DIR; no server needed.")
+            "Show what the backup's checkpoint holds: runs done, failed and left, by workspace and project, and list the " +
+            "failed and left runs. Reads only DIR (no lock, no server; safe while an export runs). Exits 0 only when the " +
+            "last export finished complete with no run failed or left and none is running, 1 otherwise, 2 when DIR is not a backup.")
         {
             NewOut(), NewConfigFile(),
         };
@@ -28,7 +30,7 @@ internal static class BackupCommands
         {
             var status = await backend.ReadStatusAsync(folder, ct);
             Summaries.WriteStatus(env.Out, folder, status);
-            return ExitCodes.Complete;
+            return status.AllThere ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;
         }));
         return command;
     }
@@ -36,8 +38,10 @@ internal static class BackupCommands
     public static Command CreateVerify(CliEnvironment env, ICrawlerBackend backend)
     {
         var command = new Command("verify",
-            "Re-hash every file in the backup against manifest.jsonl (size and sha256) and check each series' point count " +
-            "and last step. Exits 0 when everything matches, 1 on any mismatch, 2 when DIR is not a backup.")
+            "Re-hash every file in the backup against manifest.jsonl (size and sha256), check each series' point count " +
+            "and last step, and check the backup is complete. Exits 0 only when every file matches and nothing selected " +
+            "is missing; 1 on any mismatch or when the backup is not complete (failed or left runs, complete: false in " +
+            "backup.json, an export still running), with the list; 2 when DIR is not a backup. Reads only (no lock).")
         {
             NewOut(), NewConfigFile(),
         };

@@ -15,7 +15,7 @@ internal static class ExportCommand
     {
     public readonly Option<string?> Out = new("--out", "-o")
     {
-        Description = "Backup folder; created if missing. Exporting into it again resumes. Default: export.out in crawler.hocon (\"backup\"); env SWANLAB_CRAWLER_OUT.",
+        Description = "Backup folder; created if missing. Exporting into it again resumes; a non-empty folder that is not a backup is refused (see --allow-non-empty), and one another export is writing into is refused. Default: export.out in crawler.hocon (\"backup\"); env SWANLAB_CRAWLER_OUT.",
         HelpName = "DIR",
     };
     public readonly Option<string?> Host = new("--host")
@@ -83,6 +83,23 @@ internal static class ExportCommand
     {
         Description = "Ignore the checkpoint in DIR and export everything again (default: resume, skipping finished runs).",
     };
+    public readonly Option<bool> AllowNonEmpty = new("--allow-non-empty")
+    {
+        Description = "Export into a DIR that already holds files and is not a backup (refused otherwise, exit 2). " +
+                      "Those files are left alone: never listed in the manifest, never deleted.",
+    };
+    public readonly Option<bool> Refetch = new("--refetch")
+    {
+        Description = "Export the selected runs again even if DIR holds them; the rest of the checkpoint is kept. Needs --workspace, --project or --run. Example: --refetch --run alice/mnist/h2k3x9",
+    };
+    public readonly Option<bool> VerifyExisting = new("--verify-existing")
+    {
+        Description = "Before skipping a run DIR holds, re-hash its files (default: check they exist with their sizes; runs `verify` reported are always re-hashed). Default: export.verify-existing (off); env SWANLAB_CRAWLER_VERIFY_EXISTING.",
+    };
+    public readonly Option<bool> AllowOtherSource = new("--allow-other-source")
+    {
+        Description = "Export into DIR even though it holds a backup of another server or user (default: refuse, exit 2).",
+    };
     public readonly Option<bool> Demo = new("--demo")
     {
         Description = "Start a built-in demo SwanLab server in this process and export from it; no account needed.",
@@ -96,7 +113,7 @@ internal static class ExportCommand
     public IReadOnlyList<Option> All =>
     [
         Out, Host, ApiKey, Workspaces, Projects, Runs, States, ConfigFilters, Format, Sample, Concurrency, RateLimit,
-        NoLogs, NoMedia, DryRun, Restart, Demo, ConfigFile,
+        NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, Demo, ConfigFile,
     ];
     }
 
@@ -130,6 +147,10 @@ internal static class ExportCommand
         NoMedia = parse.GetValue(o.NoMedia),
         DryRun = parse.GetValue(o.DryRun),
         Restart = parse.GetValue(o.Restart),
+        AllowNonEmpty = parse.GetValue(o.AllowNonEmpty),
+        Refetch = parse.GetValue(o.Refetch),
+        VerifyExisting = parse.GetValue(o.VerifyExisting),
+        AllowOtherSource = parse.GetValue(o.AllowOtherSource),
         Demo = parse.GetValue(o.Demo),
         ConfigFile = parse.GetValue(o.ConfigFile),
     };
@@ -219,7 +240,8 @@ internal static class ExportCommand
             env.Error.WriteLine("What finished is in the checkpoint; run the same command again to resume.");
             return ExitCodes.FinishedWithFailures;
         }
-        catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException or Backup.BackupInUseException)
+        catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException or Backup.BackupInUseException
+                                       or Backup.FolderNotABackupException or OtherSourceException)
         {
             return Problems.Usage(env, secrets.Redact(e.Message), "export");
         }
@@ -251,5 +273,7 @@ internal static class ExportCommand
             s.IncludeLogs ? null : "no logs",
             s.IncludeMedia ? null : "no media",
             s.Restart ? "restarting from scratch" : null,
+            s.Refetch ? "fetching the selected runs again" : null,
+            s.VerifyExisting ? "re-hashing runs already there" : null,
         }.Where(part => part is not null));
 }

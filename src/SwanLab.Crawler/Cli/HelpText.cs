@@ -9,11 +9,17 @@ internal static class HelpText
 {
     public static readonly IReadOnlyList<(int Code, string Meaning)> ExitCodeMeanings =
     [
-        (ExitCodes.Complete, "complete: everything asked for is in the backup (verify: every file matches)"),
+        (ExitCodes.Complete,
+            "complete: everything selected is in the backup (status/verify: the last export finished complete, no run " +
+            "failed or is left, no export is running, and for verify every file matches)"),
         (ExitCodes.FinishedWithFailures,
             "not everything is in the backup: some runs failed (listed in DIR/errors.jsonl), or the server could not " +
-            "be reached; running the same command again resumes (verify: a file does not match the manifest)"),
-        (ExitCodes.UsageError, "usage or config error: bad flag, bad crawler.hocon or SWANLAB_* value, DIR is not a backup"),
+            "be reached; running the same export again resumes (status/verify: runs failed or left, complete: false, " +
+            "an export still running, or for verify a file that does not match the manifest; all listed)"),
+        (ExitCodes.UsageError,
+            "usage or config error: bad flag, bad crawler.hocon or SWANLAB_* value, a --workspace/--project/--run the " +
+            "server does not have, DIR is not a backup (status/verify), DIR holds other files (export without " +
+            "--allow-non-empty), DIR is in use by another export"),
         (ExitCodes.AuthenticationError, "authentication error: the server rejected the API key"),
         (ExitCodes.Interrupted, "interrupted (Ctrl+C or SIGTERM): the checkpoint is intact; run the same command again to resume"),
     ];

@@ -58,8 +58,19 @@ internal sealed record PlanView(int Workspaces, int Projects, int Runs, int Runs
 internal sealed record PlanRow(string Project, int Runs, int RunsToSkip);
 
 /// <summary>What a checkpoint holds, in total and per project; <paramref name="Left"/> is null when unknown.</summary>
+/// <param name="Complete">backup.json's <c>complete</c>; null when no export has finished.</param>
 internal sealed record StatusView(bool? Complete, int Done, int Failed, int? Left, IReadOnlyList<StatusRow> Rows,
-    IReadOnlyList<StatusFailure> Failures);
+    IReadOnlyList<StatusFailure> Failures)
+{
+    /// <summary>Runs found on the server but not exported yet, by path.</summary>
+    public IReadOnlyList<string> LeftRuns { get; init; } = [];
+
+    /// <summary>"pid N since ... (...)" of an export writing into the folder right now, if any.</summary>
+    public string? Writer { get; init; }
+
+    /// <summary>What <c>status</c> exits 0 on: finished, complete, nothing failed or left, nothing running.</summary>
+    public bool AllThere => Complete == true && Failed == 0 && (Left ?? 0) == 0 && Writer is null;
+}
 
 /// <summary>Runs done / failed / left in one project (Left is null when the checkpoint does not know the total).</summary>
 internal sealed record StatusRow(string Workspace, string Project, int Done, int Failed, int? Left);
@@ -70,7 +81,17 @@ internal sealed record StatusFailure(string RunPath, string Kind, string Error, 
 /// <summary>The outcome of re-hashing a backup.</summary>
 internal sealed record VerifyView(int FilesChecked, IReadOnlyList<VerifyProblem> Problems)
 {
-    public bool Clean => Problems.Count == 0;
+    /// <summary>Why the backup is not complete (failed or left runs, complete: false, an export running), one line each.</summary>
+    public IReadOnlyList<string> Incomplete { get; init; } = [];
+
+    /// <summary>Files on disk that are not part of the backup (the manifest does not list them): shown, not failed.</summary>
+    public IReadOnlyList<VerifyProblem> Extras { get; init; } = [];
+
+    /// <summary>Every file the manifest lists matches it.</summary>
+    public bool FilesMatch => Problems.Count == 0;
+
+    /// <summary>What <c>verify</c> exits 0 on: every file matches and the backup is complete.</summary>
+    public bool Clean => FilesMatch && Incomplete.Count == 0;
 }
 
 /// <summary>One file (or series) that does not match the manifest: missing, wrong size, wrong hash, wrong point count.</summary>

@@ -106,7 +106,11 @@ internal sealed class ProductionBackend : ICrawlerBackend
             var failures = report.Failures
                 .Select(f => new StatusFailure(f.RunPath, f.ErrorKind ?? "?", f.Error ?? "", f.Attempts))
                 .ToList();
-            return new StatusView(report.Info?.Complete, report.Done, report.Failed, report.Left, rows, failures);
+            return new StatusView(report.Info?.Complete, report.Done, report.Failed, report.Left, rows, failures)
+            {
+                LeftRuns = report.LeftRuns,
+                Writer = report.Writer?.Describe(),
+            };
         }
         catch (Backup.NotABackupException e)
         {
@@ -120,7 +124,12 @@ internal sealed class ProductionBackend : ICrawlerBackend
         {
             var report = await BackupVerifier.VerifyAsync(backupFolder, ct);
             return new VerifyView(report.FilesChecked,
-                report.Problems.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList());
+                report.Problems.Where(p => p.Kind != Backup.VerifyProblemKind.Extra)
+                    .Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList())
+            {
+                Incomplete = report.Incomplete,
+                Extras = report.Extras.Select(p => new VerifyProblem(p.Path, $"{p.Kind}: {p.Detail}")).ToList(),
+            };
         }
         catch (Backup.NotABackupException e)
         {

@@ -48,16 +48,22 @@ internal static class Summaries
         table.AddRow("Backup", Markup.Escape(outputDirectory));
         console.Write(table);
 
-        if (result.Failures.Count > 0)
+        // A workspace or project that could not be listed is not a run: it gets its own table.
+        foreach (var (title, column, group) in new[]
+                 {
+                     ("Failed runs", "Run", result.Failures.Where(f => IsRun(f.RunPath)).ToList()),
+                     ("Failed workspaces and projects", "Workspace or project", result.Failures.Where(f => !IsRun(f.RunPath)).ToList()),
+                 })
         {
-            var failures = new Table().Border(TableBorder.Simple).Title("Failed runs")
-                .AddColumn("Run").AddColumn("Kind").AddColumn("Attempts").AddColumn("Last error");
-            foreach (var f in result.Failures.Take(FailuresShown))
+            if (group.Count == 0) continue;
+            var failures = new Table().Border(TableBorder.Simple).Title(title)
+                .AddColumn(column).AddColumn("Kind").AddColumn("Attempts").AddColumn("Last error");
+            foreach (var f in group.Take(FailuresShown))
                 failures.AddRow(Markup.Escape(f.RunPath), Markup.Escape(f.ErrorKind ?? "?"), N(f.Attempts),
                     Markup.Escape(secrets.Redact(f.Error)));
             console.Write(failures);
-            if (result.Failures.Count > FailuresShown)
-                console.WriteLine($"... and {result.Failures.Count - FailuresShown} more.");
+            if (group.Count > FailuresShown)
+                console.WriteLine($"... and {group.Count - FailuresShown} more.");
         }
 
         var errorsFile = Path.Combine(outputDirectory, "errors.jsonl");
@@ -95,28 +101,62 @@ internal static class Summaries
             if (status.Failures.Count > FailuresShown)
                 console.WriteLine($"... and {status.Failures.Count - FailuresShown} more (see errors.jsonl).");
         }
-        console.WriteLine(status.Complete switch
+        if (status.LeftRuns.Count > 0)
         {
-            true => "The last export finished and is complete.",
-            false => "The backup is not complete: run export again with the same --out to resume.",
-            null => "The last export has not finished (or was interrupted): run export again with the same --out to resume.",
+            console.WriteLine("Runs left (found on the server, not exported yet):");
+            WriteList(console, status.LeftRuns);
+        }
+        if (status.Writer is { } writer)
+            console.WriteLine($"An export is writing into {folder} right now: {writer}. These counts are changing.");
+        console.WriteLine(status switch
+        {
+            { AllThere: true } => "The last export finished and is complete.",
+            { Writer: not null } => "The backup is not complete until that export finishes.",
+            { Complete: null } => "The last export has not finished (or was interrupted): run export again with the same --out to resume.",
+            _ => "The backup is not complete: run export again with the same --out to resume.",
         });
+    }
+
+    static void WriteList(IAnsiConsole console, IReadOnlyList<string> lines)
+    {
+        foreach (var line in lines.Take(FailuresShown))
+            console.WriteLine("  " + line);
+        if (lines.Count > FailuresShown)
+            console.WriteLine($"  ... and {lines.Count - FailuresShown} more.");
     }
 
     public static void WriteVerify(IAnsiConsole console, string folder, VerifyView report)
     {
+        foreach (var extra in report.Extras)
+            console.MarkupLineInterpolated($"[yellow]extra:[/] {extra.Path}: not part of the backup (the manifest does not list it); left alone.");
         if (report.Clean)
         {
-            console.MarkupLineInterpolated($"[green]OK:[/] all {report.FilesChecked} files in {folder} match manifest.jsonl.");
+            console.MarkupLineInterpolated($"[green]OK:[/] all {report.FilesChecked} files in {folder} match manifest.jsonl and the backup is complete.");
             return;
         }
-        var table = new Table().Border(TableBorder.Rounded).Title("Files that do not match the manifest")
-            .AddColumn("File").AddColumn("Problem");
-        foreach (var p in report.Problems)
-            table.AddRow(Markup.Escape(p.Path), Markup.Escape(p.Problem));
-        console.Write(table);
-        console.MarkupLineInterpolated($"[red]{report.Problems.Count} problem(s)[/] in {report.FilesChecked} files checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
+        if (report.FilesMatch)
+        {
+            console.MarkupLineInterpolated($"All {report.FilesChecked} files in {folder} match manifest.jsonl.");
+        }
+        else
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("Files that do not match the manifest")
+                .AddColumn("File").AddColumn("Problem");
+            foreach (var p in report.Problems)
+                table.AddRow(Markup.Escape(p.Path), Markup.Escape(p.Problem));
+            console.Write(table);
+            console.MarkupLineInterpolated($"[red]{report.Problems.Count} problem(s)[/] in {report.FilesChecked} files checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
+        }
+        if (report.Incomplete.Count > 0)
+        {
+            console.MarkupLine("[red]Not complete:[/] the backup does not hold everything that was selected:");
+            WriteList(console, report.Incomplete);
+            console.MarkupLineInterpolated($"Run export again with the same --out ({folder}) to finish it; `status` shows the details.");
+        }
     }
+
+    /// <summary>Failure paths are "workspace", "workspace/project" or "workspace/project/run-id".</summary>
+    static bool IsRun(string unitPath) => unitPath.Count(c => c == '/') == 2;
 
     static TableColumn Right(string header) => new TableColumn(header).RightAligned();
 

@@ -59,6 +59,11 @@ internal sealed record ExportFlags
     public bool NoMedia { get; init; }
     public bool DryRun { get; init; }
     public bool Restart { get; init; }
+    /// <summary>--allow-non-empty: export into a folder that holds other files (they are left alone).</summary>
+    public bool AllowNonEmpty { get; init; }
+    public bool Refetch { get; init; }
+    public bool VerifyExisting { get; init; }
+    public bool AllowOtherSource { get; init; }
     public bool Demo { get; init; }
     public string? ConfigFile { get; init; }
 
@@ -70,6 +75,7 @@ internal sealed record ExportFlags
         Sample = Sample,
         Logs = NoLogs ? false : null,
         Media = NoMedia ? false : null,
+        VerifyExisting = VerifyExisting ? true : null,
         RunConcurrency = Concurrency,
         RequestsPerSecond = RateLimit,
     };

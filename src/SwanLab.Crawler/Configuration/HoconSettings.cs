@@ -24,6 +24,7 @@ internal static class HoconSettings
         ["export.sample"] = (l, c, p) => l with { Sample = Int(c, p) },
         ["export.logs"] = (l, c, p) => l with { Logs = Bool(c, p) },
         ["export.media"] = (l, c, p) => l with { Media = Bool(c, p) },
+        ["export.verify-existing"] = (l, c, p) => l with { VerifyExisting = Bool(c, p) },
         ["concurrency.runs"] = (l, c, p) => l with { RunConcurrency = Int(c, p) },
         ["concurrency.series"] = (l, c, p) => l with { SeriesConcurrency = Int(c, p) },
         ["concurrency.channel-capacity"] = (l, c, p) => l with { ChannelCapacity = Int(c, p) },

@@ -13,6 +13,7 @@ internal sealed record SettingsLayer
     public int? Sample { get; init; }
     public bool? Logs { get; init; }
     public bool? Media { get; init; }
+    public bool? VerifyExisting { get; init; }
     public int? RunConcurrency { get; init; }
     public int? SeriesConcurrency { get; init; }
     public int? ChannelCapacity { get; init; }
@@ -38,6 +39,7 @@ internal sealed record SettingsLayer
         Sample = Sample ?? lower.Sample,
         Logs = Logs ?? lower.Logs,
         Media = Media ?? lower.Media,
+        VerifyExisting = VerifyExisting ?? lower.VerifyExisting,
         RunConcurrency = RunConcurrency ?? lower.RunConcurrency,
         SeriesConcurrency = SeriesConcurrency ?? lower.SeriesConcurrency,
         ChannelCapacity = ChannelCapacity ?? lower.ChannelCapacity,

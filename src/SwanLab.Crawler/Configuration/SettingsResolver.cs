@@ -92,6 +92,11 @@ internal static class SettingsResolver
             IncludeMedia = s.Media ?? true,
             DryRun = flags.DryRun,
             Restart = flags.Restart,
+            AllowNonEmpty = flags.AllowNonEmpty,
+            Refetch = flags.Refetch,
+            VerifyExisting = s.VerifyExisting ?? false,
+            AllowOtherSource = flags.AllowOtherSource,
+            DemoSource = flags.Demo,
             RunConcurrency = s.RunConcurrency!.Value,
             SeriesConcurrency = s.SeriesConcurrency!.Value,
             ChannelCapacity = s.ChannelCapacity!.Value,
@@ -136,6 +141,11 @@ internal static class SettingsResolver
             throw new SettingsException("--api-key is empty; leave it out to use SWANLAB_API_KEY or ~/.swanlab/.netrc.");
         if (flags.Demo && (flags.Host is not null || flags.ApiKey is not null))
             throw new SettingsException("--demo exports from a built-in demo server; it cannot be combined with --host or --api-key.");
+        // Without a selection "fetch again" means everything: that is --restart, and too costly to start by accident.
+        if (flags.Refetch && flags.Workspaces.Count == 0 && flags.Projects.Count == 0 && flags.Runs.Count == 0)
+            throw new SettingsException("--refetch exports the selected runs again: give --run WS/PROJ/ID, --project WS/PROJ or --workspace NAME (to export everything again use --restart).");
+        if (flags.Refetch && flags.Restart)
+            throw new SettingsException("--refetch and --restart cannot be combined: --restart already exports everything again.");
         foreach (var w in flags.Workspaces)
             if (string.IsNullOrWhiteSpace(w) || w.Contains('/', StringComparison.Ordinal))
                 throw new SettingsException($"--workspace '{w}': give a workspace name (a username or team), without '/'. Example: --workspace alice");

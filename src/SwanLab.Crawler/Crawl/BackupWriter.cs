@@ -22,35 +22,11 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
     public ISeriesSink OpenSeries(string runPath, string key, SeriesFormat seriesFormat) =>
         SeriesSinks.Create(layout, runPath, key, seriesFormat);
 
-    public async Task<WrittenFile> WriteSeriesIndexAsync(string runPath, IReadOnlyList<SeriesIndexEntry> series, CancellationToken ct)
+    public Task<WrittenFile> WriteSeriesIndexAsync(string runPath, IReadOnlyList<SeriesIndexEntry> series, CancellationToken ct)
     {
         var index = new MetricsIndex(format, sample,
             series.Select(s => MetricsIndexEntry.From(new SeriesInfo(s.Key, s.ExpectedPoints, s.ExpectedLastStep), s.File)).ToList());
-        var written = await index.WriteAsync(layout, runPath, ct);
-        RemoveSeriesFilesNotIn(runPath, index);
-        return written;
-    }
-
-    /// <summary>
-    /// Once the new index is durable, series files it does not name are leftovers of an earlier export of the run (in
-    /// another format, or a series the server no longer has); keeping them would make the folder differ from a fresh
-    /// export and show duplicates next to the real files.
-    /// </summary>
-    private void RemoveSeriesFilesNotIn(string runPath, MetricsIndex index)
-    {
-        var directory = layout.MetricsDirectory(runPath);
-        if (!Directory.Exists(directory)) return;
-        var named = index.Series.Select(e => e.File).ToHashSet(StringComparer.Ordinal);
-        var removed = false;
-        foreach (var file in Directory.EnumerateFiles(directory))
-        {
-            var name = Path.GetFileName(file);
-            if (named.Contains(name) || name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal)) continue;
-            if (!Enum.GetValues<SeriesFormat>().Any(f => name.EndsWith(BackupLayout.SeriesExtension(f), StringComparison.Ordinal))) continue;
-            File.Delete(file);
-            removed = true;
-        }
-        if (removed) AtomicFile.FsyncDirectory(directory);
+        return index.WriteAsync(layout, runPath, ct);
     }
 
     public async Task<WrittenFile?> WriteLogsAsync(string runPath, IAsyncEnumerable<LogLine> lines, CancellationToken ct)
@@ -71,19 +47,56 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         return null;
     }
 
-    public async Task<long?> CountPointsAsync(string runPath, CancellationToken ct)
+    public async Task<string?> FindDamageAsync(IReadOnlyList<WrittenFile> files, bool rehash, CancellationToken ct)
     {
-        try
+        ArgumentNullException.ThrowIfNull(files);
+        foreach (var file in files)
         {
-            var index = await MetricsIndex.ReadAsync(layout.MetricsIndexFile(runPath), ct);
-            // Exported in another format or resolution: export it again as asked, or backup.json would misdescribe it.
-            if (index.Format != format || index.Sample != sample) return null;
-            return index.Series.Sum(s => s.Points);
+            try
+            {
+                var full = layout.FullPath(file.RelativePath);
+                var info = new FileInfo(full);
+                if (!info.Exists) return $"{file.RelativePath} is missing";
+                if (info.Length != file.Bytes) return $"{file.RelativePath} holds {info.Length} bytes, {file.Bytes} were written";
+                if (!rehash) continue;
+                var actual = await ManifestWriter.HashFileAsync(file.RelativePath, full, ct);
+                if (!string.Equals(actual.Sha256, file.Sha256, StringComparison.OrdinalIgnoreCase))
+                    return $"{file.RelativePath} changed since it was written (sha256 {actual.Sha256}, written {file.Sha256})";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $"{file.RelativePath} cannot be read: {e.Message}";
+            }
         }
-        catch (Exception ex) when (ex is IOException or FormatException or UnauthorizedAccessException)
+        return null;
+    }
+
+    public Task RemoveFilesAsync(IReadOnlyList<string> relativePaths, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(relativePaths);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var relative in relativePaths)
         {
-            return null;
+            ct.ThrowIfCancellationRequested();
+            var full = layout.FullPath(relative);
+            if (!File.Exists(full)) continue;
+            File.Delete(full);
+            touched.Add(Path.GetDirectoryName(full)!);
         }
+        foreach (var directory in touched) RemoveEmptyFolders(directory);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A folder emptied by removing our own files (media/&lt;key&gt;/ of a key the server dropped) goes too.</summary>
+    private void RemoveEmptyFolders(string directory)
+    {
+        var current = directory;
+        while (current.Length > layout.Root.Length && Directory.Exists(current) && !Directory.EnumerateFileSystemEntries(current).Any())
+        {
+            Directory.Delete(current);
+            current = Path.GetDirectoryName(current)!;
+        }
+        if (Directory.Exists(current)) AtomicFile.FsyncDirectory(current);
     }
 
     public Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct) =>
@@ -94,21 +107,19 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         AtomicFile.WriteAsync(layout, layout.MediaFile(runPath, item.Key, item.Step, item.ServerPath),
             async (stream, c) => await download(stream, c), ct);
 
+    /// <summary>
+    /// errors.jsonl, manifest.jsonl and (last) backup.json, all from the checkpoint's records: the manifest lists the
+    /// files units recorded (as recorded, so damage since shows up in verify), never whatever else is on disk.
+    /// </summary>
     public async Task FinishAsync(BackupSummary summary, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        await ErrorsWriter.WriteAsync(layout, summary.Failures, ct);
-        // The manifest reuses the sizes and hashes recorded as files were written and hashes the rest from disk.
-        var written = new CheckpointEntry("", UnitStatus.Done, "", summary.Files, null, null, 0);
-        var failedRuns = FailedRunFolders.Of(layout, summary.Failures.Select(f => f.RunPath));
-        var files = (await ManifestWriter.BuildAsync(layout,
-                new CheckpointState(new Dictionary<string, CheckpointEntry> { [""] = written }), ct))
-            .Where(f => !FailedRunFolders.Contains(failedRuns, f.RelativePath))
-            .ToList();
+        var errors = await ErrorsWriter.WriteAsync(layout, summary.Failures, ct);
+        var files = summary.Files.Where(f => f.RelativePath != errors.RelativePath).Append(errors)
+            .OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList();
         await ManifestWriter.WriteAsync(layout, files, ct);
-        var counts = new BackupCounts(summary.Workspaces, summary.Projects, summary.Runs, summary.Runs - summary.RunsFailed,
-            summary.RunsFailed, summary.Points, files.Count);
-        await new BackupInfo(summary.Source.Host, summary.Source.Username, BackupInfo.CurrentToolVersion, summary.StartedUtc,
-            summary.FinishedUtc, counts, summary.Format, summary.Sample, summary.Complete).WriteAsync(layout, ct);
+        var info = await BackupDescription.DescribeAsync(layout, summary, files, ct);
+        await SuspectUnits.WriteAsync(layout, summary.RemainingSuspects, ct);
+        await info.WriteAsync(layout, ct);
     }
 }

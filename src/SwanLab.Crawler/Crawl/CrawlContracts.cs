@@ -23,6 +23,18 @@ public sealed record CrawlSettings
     public bool IncludeMedia { get; init; } = true;
     public bool DryRun { get; init; }
     public bool Restart { get; init; }
+    /// <summary>
+    /// Export into a folder that is neither empty nor a backup. Its files are never listed in the manifest nor deleted.
+    /// </summary>
+    public bool AllowNonEmpty { get; init; }
+    /// <summary>Export the selected runs again even when the checkpoint holds them; the rest of it is kept.</summary>
+    public bool Refetch { get; init; }
+    /// <summary>Re-hash every file of a run a resume would skip, instead of checking only that it exists with its size.</summary>
+    public bool VerifyExisting { get; init; }
+    /// <summary>Allow exporting into a folder that holds a backup of another server or user.</summary>
+    public bool AllowOtherSource { get; init; }
+    /// <summary>The source is the built-in demo server (a new port each time): recorded as "demo", not by its URL.</summary>
+    public bool DemoSource { get; init; }
     public int RunConcurrency { get; init; } = 16;
     public int SeriesConcurrency { get; init; } = 32;
     public int ChannelCapacity { get; init; } = 4096;

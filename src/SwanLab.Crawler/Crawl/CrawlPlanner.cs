@@ -48,6 +48,7 @@ public static class CrawlPlanner
             : await checkpoint.LoadAsync(ct);
 
         var scopes = CrawlScopes.Build(settings);
+        await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         long requests = 0;
         if (scopes is null)
         {
@@ -77,11 +78,11 @@ public static class CrawlPlanner
 
             foreach (var (path, runIds) in projects.DistinctBy(p => p.Path, StringComparer.Ordinal))
             {
-                var runs = new List<RunSummary>();
+                var listed = new List<RunSummary>();
                 if (runIds is null)
                 {
                     requests++;
-                    await foreach (var run in source.RunsAsync(path, settings.Filter, ct)) runs.Add(run);
+                    await foreach (var run in source.RunsAsync(path, settings.Filter, ct)) listed.Add(run);
                 }
                 else
                 {
@@ -89,14 +90,15 @@ public static class CrawlPlanner
                     {
                         requests++;
                         var run = await source.RunAsync($"{path}/{id}", ct);
-                        if (settings.Filter.States.Count > 0
-                            && !settings.Filter.States.Contains(run.State, StringComparer.OrdinalIgnoreCase)) continue;
-                        runs.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
+                        listed.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
                     }
                 }
-                runs = runs.DistinctBy(r => r.Path, StringComparer.Ordinal).ToList();
-                var skip = runs.Count(r => ResumeRule.IsUnchanged(state, r, out _));
-                toExport.AddRange(runs.Where(r => !ResumeRule.IsUnchanged(state, r, out _)));
+                var runs = (await RunSelection.SelectAsync(source, settings.Filter, listed, ct))
+                    .DistinctBy(r => r.Path, StringComparer.Ordinal).ToList();
+                // Counted from the checkpoint alone: the export also checks each such run's files and exports the
+                // damaged ones again, which a dry run (reading nothing of the backup but the checkpoint) cannot know.
+                var skip = runs.Count(r => ResumeRule.Judge(state, r, settings, out _) == ResumeVerdict.SkipIfIntact);
+                toExport.AddRange(runs.Where(r => ResumeRule.Judge(state, r, settings, out _) != ResumeVerdict.SkipIfIntact));
                 planned.Add(new PlannedProject(path, runs.Count, skip));
             }
         }

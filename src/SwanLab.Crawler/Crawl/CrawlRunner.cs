@@ -36,15 +36,30 @@ public static class CrawlRunner
     /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
     /// <exception cref="CrawlAbortedException">The crawl could not go on at all.</exception>
     /// <exception cref="ArgumentException">A --workspace/--project/--run selection is malformed.</exception>
+    /// <exception cref="SelectionNotFoundException">A --workspace/--project/--run selection does not exist.</exception>
     /// <exception cref="UnsafePathException">The output folder cannot be used.</exception>
+    /// <exception cref="FolderNotABackupException">The output folder holds other files (and AllowNonEmpty is off).</exception>
+    /// <exception cref="BackupInUseException">Another process is exporting (or importing) with the same folder.</exception>
+    /// <exception cref="OtherSourceException">The folder holds a backup of another server or user (exit code 2).</exception>
     public static async Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source,
         ChannelWriter<CrawlEvent>? events, CancellationToken ct, IEnumerable<string>? secrets = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(source);
         CrawlScopes.Build(settings);
         var layout = new BackupLayout(settings.OutputDirectory);
+        // Before anything is written: someone else's folder, a folder holding another source's backup, or a selection
+        // the server does not have, is a usage error.
+        var found = BackupFolder.EnsureExportable(layout, settings.AllowNonEmpty);
+        var scope = await SourceAdmission.AdmitAsync(layout, source.Identity, settings, ct);
+        await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         Directory.CreateDirectory(layout.Root);
+        using var folderLock = BackupLock.Acquire(layout, "export");
+        // Someone's files in an allowed non-empty folder are noted before anything is written, never to be adopted.
+        if (found == FolderKind.Other) BackupFolder.RecordForeignFiles(layout);
+        // Only under the lock: a running export's temp files look exactly like a crashed one's.
         AtomicFile.SweepTempFiles(layout.Root);
+        await scope.WriteAsync(layout, ct);
         await using var checkpoint = new FileCheckpointStore(layout, secrets);
         return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
             events, ct);

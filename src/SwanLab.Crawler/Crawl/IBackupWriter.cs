@@ -23,17 +23,24 @@ public interface IBackupWriter
     /// <summary>A sink for metrics/&lt;key&gt;.&lt;format&gt;; disposing it uncompleted deletes its temp file.</summary>
     ISeriesSink OpenSeries(string runPath, string key, SeriesFormat format);
 
-    /// <summary>metrics/index.json: key -> file, points, first/last step, and what the server reported.</summary>
+    /// <summary>metrics/index.json: format, sample, and per key: file, points, first/last step, what the server reported.</summary>
     Task<WrittenFile> WriteSeriesIndexAsync(string runPath, IReadOnlyList<SeriesIndexEntry> series, CancellationToken ct);
 
     /// <summary>logs.jsonl; null (and no file) when the run has no log lines.</summary>
     Task<WrittenFile?> WriteLogsAsync(string runPath, IAsyncEnumerable<LogLine> lines, CancellationToken ct);
 
     /// <summary>
-    /// Points a run exported earlier holds (from its metrics/index.json); null when that cannot be read or the run was
-    /// exported in another series format or sample size (null means: export the run again).
+    /// Checks files a unit recorded against the disk: each must exist with its recorded size, and with
+    /// <paramref name="rehash"/> also its sha256. Null when all match, else what the first mismatch is.
     /// </summary>
-    Task<long?> CountPointsAsync(string runPath, CancellationToken ct);
+    Task<string?> FindDamageAsync(IReadOnlyList<WrittenFile> files, bool rehash, CancellationToken ct);
+
+    /// <summary>
+    /// Deletes files an earlier export of a run recorded that its new export did not write again (another series
+    /// format, a series or media object the server no longer has, logs no longer fetched). Only recorded paths are
+    /// ever given: a file this tool did not write is never deleted.
+    /// </summary>
+    Task RemoveFilesAsync(IReadOnlyList<string> relativePaths, CancellationToken ct);
 
     /// <summary>Notes the runs a listing selected (private state, for <c>status</c>'s "left" column).</summary>
     Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct);
@@ -49,18 +56,21 @@ public interface IBackupWriter
 /// <summary>One line of metrics/index.json.</summary>
 public sealed record SeriesIndexEntry(string Key, SeriesFileInfo File, long? ExpectedPoints, long? ExpectedLastStep);
 
-/// <summary>What backup.json, manifest.jsonl and errors.jsonl are made of.</summary>
+/// <summary>
+/// What backup.json, manifest.jsonl and errors.jsonl are made of: the checkpoint as durable at the end of the export
+/// (the whole backup, every export into the folder), and how this export went.
+/// </summary>
+/// <param name="Source">The server and user this export read (for backup.json when no scope was recorded).</param>
+/// <param name="Complete">This export: nothing it selected failed.</param>
+/// <param name="Files">The backup's files as the checkpoint records them (the manifest, but errors.jsonl).</param>
+/// <param name="Failures">Failed units of the whole backup (the checkpoint's and this export's).</param>
+/// <param name="RemainingSuspects">Units verify reported that this export did not check again.</param>
 public sealed record BackupSummary(
-    SourceIdentity Source,
+    BackupSource Source,
     DateTimeOffset StartedUtc,
     DateTimeOffset FinishedUtc,
-    int Workspaces,
-    int Projects,
-    int Runs,
-    int RunsFailed,
-    long Points,
-    int? Sample,
-    SeriesFormat Format,
+    CheckpointState Checkpoint,
     bool Complete,
     IReadOnlyList<WrittenFile> Files,
-    IReadOnlyList<CheckpointEntry> Failures);
+    IReadOnlyList<CheckpointEntry> Failures,
+    IReadOnlyCollection<string> RemainingSuspects);

@@ -50,6 +50,11 @@ internal sealed class DatasetGenerator
         _dataset.AddWorkspace(team);
         _dataset.AddUser(new EmulatorUser("bob", "Bob", "bob@example.com"));
         _dataset.AddUser(new EmulatorUser("carol", "Carol Ñúñez", "carol@example.com"));
+        if (_options.Size == DatasetSize.Empty)
+        {
+            // An import target: the account and its workspaces exist, nothing else (--huge-points is ignored).
+            return;
+        }
 
         // The awkward core exists at every size.
         var mnist = AddProject(personal, "mnist-baseline", "Baseline CNN on MNIST — 基线实验 🚀", ["baseline", "cv"]);
@@ -152,6 +157,7 @@ internal sealed class DatasetGenerator
             UpdatedAt = created.AddHours(1 + _rng.Next(200)),
             Labels = labels,
             DefaultGroupKeys = groupKeys ?? [],
+            Version = _options.Legacy ? null : 1,
         };
         _dataset.AddProject(project);
         return project;

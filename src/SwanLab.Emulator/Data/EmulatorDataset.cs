@@ -144,6 +144,7 @@ public sealed class EmulatorDataset
             {
                 _runsByCuid.Remove(run.Cuid);
                 _deletedRuns.Add(run.Cuid);
+                _deletedRuns.Add(run.Slug);
             }
 
             _projectsByCuid.Remove(project.Cuid);
@@ -173,6 +174,7 @@ public sealed class EmulatorDataset
         {
             _runsByCuid.Remove(run.Cuid);
             _deletedRuns.Add(run.Cuid);
+            _deletedRuns.Add(run.Slug);
             lock (run.Project.RunList)
             {
                 return run.Project.RunList.Remove(run);

@@ -42,6 +42,9 @@ public sealed class EmulatorProject
     public DateTimeOffset UpdatedAt { get; set; }
     public IReadOnlyList<string> Labels { get; init; } = [];
 
+    /// <summary><c>1</c> for a multi-view project (columns via <c>/projects/{ws}/{p}/series</c>); null on servers from before views (<c>--legacy</c>).</summary>
+    public int? Version { get; init; } = 1;
+
     /// <summary>A saved server-side grouping (STABLE keys) applied to <c>runs/shows</c> when the request has none.</summary>
     public IReadOnlyList<string> DefaultGroupKeys { get; init; } = [];
 
@@ -215,11 +218,14 @@ public sealed class MediaSeries(string key)
         }
     }
 
-    internal void Put(MediaStep step)
+    /// <summary>Stores a step's media; true when the step was new.</summary>
+    internal bool Put(MediaStep step)
     {
         lock (_steps)
         {
+            var isNew = !_steps.ContainsKey(step.Step);
             _steps[step.Step] = step;
+            return isNew;
         }
     }
 }
@@ -263,12 +269,15 @@ internal sealed class StoredLogStream() : LogStream(0, null)
 
     public override LogLine At(int index) => Snapshot()[index];
 
-    public void Put(LogLine line)
+    /// <summary>Stores a line; true when its epoch was new.</summary>
+    public bool Put(LogLine line)
     {
         lock (_lines)
         {
+            var isNew = !_lines.ContainsKey(line.Epoch);
             _lines[line.Epoch] = line;
             _snapshot = null;
+            return isNew;
         }
     }
 

@@ -147,12 +147,15 @@ public sealed class StoredScalarSeries(string key) : ScalarSeries(key)
         }
     }
 
-    public void Put(long step, double value, long timestampMs)
+    /// <summary>Stores a point; true when the step was new, false when it replaced one already stored.</summary>
+    public bool Put(long step, double value, long timestampMs)
     {
         lock (_points)
         {
+            var isNew = !_points.ContainsKey(step);
             _points[step] = (value, timestampMs);
             _snapshot = null;
+            return isNew;
         }
     }
 

@@ -54,6 +54,11 @@ internal static class FileEndpoints
             await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
             var contentType = ctx.Request.ContentType ?? "application/octet-stream";
             b.Store.Put(key, new BytesObject(buffer.ToArray(), contentType));
+            if (key.Split('/', 4) is [_, _, var area, ..] && area != "files")
+            {
+                b.Stats.Writes.CountMediaFile();
+            }
+
             ctx.Response.Headers.ETag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(buffer.ToArray())) + "\"";
             ctx.Response.StatusCode = 200;
         }));

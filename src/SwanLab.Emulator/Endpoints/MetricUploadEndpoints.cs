@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +17,7 @@ internal static class MetricUploadEndpoints
 {
     public static void Map(IEndpointRouteBuilder app, Backend b)
     {
-        app.MapPost("/api/house/metrics", b.Authed(async (ctx, _) => await Upload(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
+        app.MapPost("/api/house/metrics", b.Authed((ctx, _) => Upload(ctx, b)));
         app.MapPost("/api/experiment/{id}/columns", b.Authed(async (ctx, _) =>
         {
             if (b.Dataset.FindRun(Json.Route(ctx, "id")) is not { } run)
@@ -54,60 +55,142 @@ internal static class MetricUploadEndpoints
         return Task.CompletedTask;
     }
 
-    private static long TimestampMs(JsonNode? node, Backend b) =>
-        Json.Str(node) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+    private static long TimestampMs(JsonElement item, Backend b) =>
+        item.TryGetProperty("create_time", out var time) && time.ValueKind == JsonValueKind.String &&
+        (time.TryGetDateTimeOffset(out var t) ||
+         DateTimeOffset.TryParse(time.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out t))
             ? t.ToUnixTimeMilliseconds()
             : b.Options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static Task Upload(HttpContext ctx, Backend b, JsonObject? body)
+    private static string? Str(JsonElement item, string name) =>
+        item.ValueKind == JsonValueKind.Object && item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static long? Long(JsonElement item, string name)
     {
-        if (body is null)
+        if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind switch
+        {
+            JsonValueKind.Number when value.TryGetInt64(out var l) => l,
+            JsonValueKind.Number => (long)value.GetDouble(),
+            JsonValueKind.String when long.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) => p,
+            _ => null,
+        };
+    }
+
+    /// <summary>A metric value as either SDK sends it: a number, or "NaN"/"nan"/"INF"/"-INF"/"inf" (and numeric strings).</summary>
+    private static double? Value(JsonElement item)
+    {
+        if (!item.TryGetProperty("data", out var data))
+        {
+            return null;
+        }
+
+        if (data.ValueKind == JsonValueKind.Number)
+        {
+            return data.GetDouble();
+        }
+
+        return data.ValueKind == JsonValueKind.String ? Json.ParseMetricValue(JsonValue.Create(data.GetString())) : null;
+    }
+
+    private static async Task Upload(HttpContext ctx, Backend b)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            await Json.BadRequest(ctx, "body required");
+            return;
+        }
+
+        using (document)
+        {
+            await Upload(ctx, b, document.RootElement);
+        }
+    }
+
+    private static Task Upload(HttpContext ctx, Backend b, JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
         {
             return Json.BadRequest(ctx, "body required");
         }
 
-        if (b.Dataset.FindRun(Json.Str(body["experimentId"]) ?? "") is not { } run)
+        var experimentId = Str(body, "experimentId") ?? "";
+        if (b.Dataset.FindRun(experimentId) is not { } run)
         {
-            return b.Dataset.WasDeleted(Json.Str(body["experimentId"]) ?? "") ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment");
+            return b.Dataset.WasDeleted(experimentId) ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment");
         }
 
-        var items = (body["metrics"] as JsonArray ?? []).OfType<JsonObject>().ToArray();
-        switch (Json.Str(body["type"]))
+        // Every item is checked before any is stored: a refused request stores nothing, so a client may send it again.
+        var items = body.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Array
+            ? metrics.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Object).ToArray()
+            : [];
+        var writes = b.Stats.Writes;
+        switch (Str(body, "type"))
         {
             case "scalar":
+                var points = new List<(StoredScalarSeries Series, long Step, double Value, long Timestamp)>(items.Length);
+                var seriesByKey = new Dictionary<string, StoredScalarSeries?>(StringComparer.Ordinal);
                 foreach (var item in items)
                 {
-                    var key = Json.Str(item["key"]);
-                    var step = Json.Long(item["index"]);
-                    var value = Json.ParseMetricValue(item["data"]);
+                    var key = Str(item, "key");
+                    var step = Long(item, "index");
+                    var value = Value(item);
                     if (key is null || step is null || value is null)
                     {
                         return Json.BadRequest(ctx, "scalar items need key, index and data");
                     }
 
-                    if (run.GetOrAddStoredScalar(key) is not { } series)
+                    if (!seriesByKey.TryGetValue(key, out var series))
+                    {
+                        seriesByKey[key] = series = run.GetOrAddStoredScalar(key);
+                    }
+
+                    if (series is null)
                     {
                         return Json.BadRequest(ctx, "generated series are read-only: " + key);
                     }
 
-                    series.Put(step.Value, value.Value, TimestampMs(item["create_time"], b));
+                    points.Add((series, step.Value, value.Value, TimestampMs(item, b)));
+                }
+
+                foreach (var (series, step, value, timestamp) in points)
+                {
+                    writes.CountPoint(series.Put(step, value, timestamp));
                 }
 
                 break;
             case "media":
+                var steps = new List<(string Key, MediaStep Step)>(items.Length);
                 foreach (var item in items)
                 {
-                    var key = Json.Str(item["key"]);
-                    var step = Json.Long(item["index"]);
+                    var key = Str(item, "key");
+                    var step = Long(item, "index");
                     if (key is null || step is null)
                     {
                         return Json.BadRequest(ctx, "media items need key and index");
                     }
 
-                    var paths = (item["data"] as JsonArray ?? []).Select(Json.Str).OfType<string>().ToArray();
-                    var more = item["more"] as JsonArray ?? [];
-                    var media = paths.Select((p, i) => new MediaItem(p, Json.Str(more.ElementAtOrDefault(i)?["caption"]))).ToArray();
-                    run.GetOrAddMedia(key).Put(new MediaStep(step.Value, media));
+                    // more[i] belongs to data[i] (0.7.8 keeps nulls to stay aligned; 0.9.7's captioned-only list is stored as read).
+                    var paths = item.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array
+                        ? data.EnumerateArray().Where(p => p.ValueKind == JsonValueKind.String).Select(p => p.GetString()!).ToArray()
+                        : [];
+                    var more = item.TryGetProperty("more", out var m) && m.ValueKind == JsonValueKind.Array ? m.EnumerateArray().ToArray() : [];
+                    var media = paths.Select((p, i) => new MediaItem(p, i < more.Length ? Str(more[i], "caption") : null)).ToArray();
+                    steps.Add((key, new MediaStep(step.Value, media)));
+                }
+
+                foreach (var (key, step) in steps)
+                {
+                    writes.CountMediaStep(run.GetOrAddMedia(key).Put(step));
                 }
 
                 break;
@@ -123,11 +206,19 @@ internal static class MetricUploadEndpoints
                     run.Logs = logs;
                 }
 
+                var next = logs.Count + 1L;
+                var lines = new List<LogLine>(items.Length);
                 foreach (var item in items)
                 {
-                    var epoch = Json.Long(item["epoch"]) ?? (logs.Count + 1);
-                    var ts = DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs(item["create_time"], b));
-                    logs.Put(new LogLine(epoch, Json.Str(item["level"]) ?? "INFO", Json.Str(item["message"]) ?? "", ts));
+                    var epoch = Long(item, "epoch") ?? next;
+                    next = epoch + 1;
+                    var ts = DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs(item, b));
+                    lines.Add(new LogLine(epoch, Str(item, "level") ?? "INFO", Str(item, "message") ?? "", ts));
+                }
+
+                foreach (var line in lines)
+                {
+                    writes.CountLogLine(logs.Put(line));
                 }
 
                 break;
@@ -135,8 +226,10 @@ internal static class MetricUploadEndpoints
                 return Json.BadRequest(ctx, "type must be scalar, media or log");
         }
 
+        writes.CountMetricRequest();
+
         // 0.7.8 sends its flagId: a superseded one means another process took the run over (stored anyway, answered 202).
-        var superseded = Json.Str(body["flagId"]) is { } flag && flag != run.FlagId;
+        var superseded = Str(body, "flagId") is { } flag && flag != run.FlagId;
         return Json.Write(ctx, w =>
         {
             w.WriteStartObject();

@@ -89,9 +89,11 @@ internal static partial class ProjectEndpoints
                     Visibility = Json.Str(body?["visibility"]) is "PUBLIC" ? "PUBLIC" : "PRIVATE",
                     CreatedAt = now,
                     UpdatedAt = now,
+                    Version = b.Options.Legacy ? null : 1,
                 };
                 b.Dataset.AddProject(project);
                 created = true;
+                b.Stats.Writes.CountProjectCreated();
             }
         }
 

@@ -21,7 +21,7 @@ internal static class RunWriteEndpoints
         {
             if (b.Project(ctx) is not { } project || EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is not { } run)
             {
-                await Json.NotFound(ctx, "experiment");
+                await (b.Dataset.WasDeleted(Json.Route(ctx, "id")) ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment"));
                 return;
             }
 
@@ -62,7 +62,7 @@ internal static class RunWriteEndpoints
         {
             if (b.Project(ctx) is not { } project || EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is not { } run)
             {
-                await Json.NotFound(ctx, "experiment");
+                await (b.Dataset.WasDeleted(Json.Route(ctx, "id")) ? Json.DisabledResource(ctx) : Json.NotFound(ctx, "experiment"));
                 return;
             }
 
@@ -76,8 +76,13 @@ internal static class RunWriteEndpoints
 
             run.State = state;
             run.FinishedAt = state == "RUNNING" ? null
-                : Json.Str(body?["finishedAt"]) is { } at && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                : !b.Options.ServerTimes && Json.Str(body?["finishedAt"]) is { } at && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : b.Options.Clock.GetUtcNow();
+            if (b.Options.EndSessionOnFinish && state != "RUNNING")
+            {
+                b.Accounts.EndSession(ctx);
+            }
+
             await Json.Ok(ctx);
         }));
 
@@ -114,10 +119,11 @@ internal static class RunWriteEndpoints
                 else if (existing is not null)
                 {
                     run = existing;
+                    b.Stats.Writes.CountExperimentResumed();
                     // The resuming process takes the run over; uploads still carrying the old flagId get 202.
                     run.FlagId = Ids.NewCuid();
                 }
-                else if (b.Dataset.FindRun(requested) is not null)
+                else if (b.Dataset.FindRun(requested) is not null || b.Dataset.Runs.Any(r => r.Slug == requested))
                 {
                     refusal = "conflict";
                 }
@@ -129,8 +135,8 @@ internal static class RunWriteEndpoints
 
             if (run is null && refusal is null)
             {
-                var cuid = requested is not null && Ids.LooksLikeCuid(requested) ? requested : Ids.NewCuid();
-                var createdAt = Json.Str(body["createdAt"]) is { } at
+                var cuid = requested is not null && Ids.LooksLikeCuid(requested) && !b.Options.ServerRunIds ? requested : Ids.NewCuid();
+                var createdAt = !b.Options.ServerTimes && Json.Str(body["createdAt"]) is { } at
                     && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
                     ? parsed : b.Options.Clock.GetUtcNow();
                 run = new EmulatorRun
@@ -153,6 +159,7 @@ internal static class RunWriteEndpoints
                 b.Dataset.AddRun(run);
                 project.UpdatedAt = b.Options.Clock.GetUtcNow();
                 created = true;
+                b.Stats.Writes.CountExperimentCreated();
             }
         }
 

@@ -81,7 +81,11 @@ internal static class Writers
         w.WriteNumber("clones", runs.Count(r => r.RootExpId is not null));
         w.WriteEndObject();
         w.WriteString("role", p.Workspace.Role);
-        w.WriteNumber("version", 1);
+        if (p.Version is { } version)
+        {
+            w.WriteNumber("version", version);
+        }
+
         w.WriteEndObject();
     }
 

@@ -84,6 +84,15 @@ internal sealed class Accounts
         return (sid, expires);
     }
 
+    /// <summary>Ends the session of this request's sid cookie (the real server does so when a run finishes, SDK issue #1715).</summary>
+    public void EndSession(HttpContext ctx)
+    {
+        if (ctx.Request.Cookies["sid"] is { } sid)
+        {
+            _sessions.TryRemove(sid, out _);
+        }
+    }
+
     /// <summary>The user of a valid, unexpired sid cookie.</summary>
     public EmulatorUser? Authenticate(HttpContext ctx)
     {

@@ -23,8 +23,11 @@ public sealed class CrawlSupervisorSpecs(ITestOutputHelper output) : CrawlSpecBa
         Assert.True(result.Complete);
         Assert.False(result.Cancelled);
         Assert.Equal(12 * 2 * 5, result.Points);
-        Assert.Equal(12, store.Recorded.Count(e => e.Status == UnitStatus.Done));
-        Assert.All(store.Recorded, e => Assert.Equal(5, e.Files.Count(f => !f.RelativePath.Contains("/media/")))); // run, 2 series, index, logs
+        // Workspaces and projects are units too: workspace.json / project.json are recorded like a run's files.
+        Assert.Equal(12 + 4 + 2, store.Recorded.Count(e => e.Status == UnitStatus.Done));
+        Assert.All(store.Recorded.Where(e => IsRun(e.RunPath)),
+            e => Assert.Equal(5, e.Files.Count(f => !f.RelativePath.Contains("/media/")))); // run, 2 series, index, logs
+        Assert.All(store.Recorded.Where(e => !IsRun(e.RunPath)), e => Assert.Single(e.Files));
         Assert.True(File.Exists(Path.Combine(Root, "ws1", "proj0", "run2", "media", "images%2Fcat", "4.bin")));
         Assert.True(File.Exists(Path.Combine(Root, "ws0", "proj1", "run1", "metrics", "train%2Floss.csv")));
 
@@ -130,7 +133,7 @@ public sealed class CrawlSupervisorSpecs(ITestOutputHelper output) : CrawlSpecBa
         CrawlToEnd(Settings(), source, new TestBackupWriter(Root), store);
 
         Assert.Empty(store.Violations);
-        Assert.Equal(8, store.Recorded.Count);
+        Assert.Equal(8, store.Recorded.Count(e => IsRun(e.RunPath)));
         var withMedia = store.Recorded.Single(e => e.RunPath == "ws0/proj0/run3");
         Assert.Contains(withMedia.Files, f => f.RelativePath == "ws0/proj0/run3/media/video/1.bin");
         Assert.Contains(withMedia.Files, f => f.RelativePath == "ws0/proj0/run3/metrics/index.json");
@@ -155,7 +158,7 @@ public sealed class CrawlSupervisorSpecs(ITestOutputHelper output) : CrawlSpecBa
         Assert.Equal(1, source.DetailCalls("ws0/proj0/run2"));
         Assert.Equal(2, source.DetailCalls("ws0/proj0/run1"));
         Assert.Equal(2, source.DetailCalls("ws0/proj0/run3"));
-        Assert.Equal(2, store.Recorded.Count - before);
+        Assert.Equal(2, store.Recorded.Skip(before).Count(e => IsRun(e.RunPath)));
         // Skipped runs still belong to the backup: their files are in the manifest.
         Assert.Contains(writer.Summary!.Files, f => f.RelativePath == "ws0/proj0/run0/run.json");
     }
@@ -279,4 +282,6 @@ public sealed class CrawlSupervisorSpecs(ITestOutputHelper output) : CrawlSpecBa
         Assert.Equal(2, source.ProjectCalls); // no retry for something that is not there
         Assert.Equal(["ws0/proj1/run0", "ws0/proj1/run1"], writer.Discovered.Order(StringComparer.Ordinal));
     }
+
+    private static bool IsRun(string unitPath) => unitPath.Count(c => c == '/') == 2;
 }

@@ -49,6 +49,25 @@ public sealed class FormatSwitchSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_remove_only_series_files_it_recorded_when_the_format_changes()
+    {
+        var settings = Settings("mine", SeriesFormat.Csv);
+        await CrawlRunner.RunAsync(settings, Account(), null, None);
+        var layout = new BackupLayout(settings.OutputDirectory);
+        var mine = Path.Combine(layout.MetricsDirectory("ws0/proj0/run0"), "my-notes.csv");
+        await File.WriteAllTextAsync(mine, "step,value\n");
+
+        var result = await CrawlRunner.RunAsync(settings with { Format = SeriesFormat.Jsonl }, Account(), null, None);
+
+        Assert.True(result.Complete);
+        Assert.True(File.Exists(mine)); // not the tool's: never deleted (and never adopted)
+        Assert.Equal([mine], Directory.EnumerateFiles(settings.OutputDirectory, "*.csv", SearchOption.AllDirectories));
+        var report = await BackupVerifier.VerifyAsync(settings.OutputDirectory, None);
+        Assert.True(report.Ok);
+        Assert.Equal("ws0/proj0/run0/metrics/my-notes.csv", Assert.Single(report.Extras).Path);
+    }
+
+    [Fact]
     public async Task Should_export_every_run_again_when_the_sample_size_changes()
     {
         var settings = Settings("sampled", SeriesFormat.Parquet);
@@ -60,7 +79,7 @@ public sealed class FormatSwitchSpecs : IDisposable
         Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.ErrorKind} {f.Error}")));
         Assert.Equal((0, 6), (result.RunsSkipped, result.RunsDone));
         var layout = new BackupLayout(settings.OutputDirectory);
-        Assert.Equal(50, (await BackupInfo.ReadAsync(layout, None))!.Sample);
+        Assert.Equal(new SeriesVariant(SeriesFormat.Parquet, 50, 6), Assert.Single((await BackupInfo.ReadAsync(layout, None))!.Series));
         foreach (var index in Directory.EnumerateFiles(settings.OutputDirectory, BackupLayout.MetricsIndexFileName, SearchOption.AllDirectories))
             Assert.Equal(50, (await MetricsIndex.ReadAsync(index, None)).Sample);
     }

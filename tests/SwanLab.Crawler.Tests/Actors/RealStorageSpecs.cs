@@ -83,7 +83,7 @@ public sealed class RealStorageSpecs : IDisposable
         Assert.Empty(Directory.EnumerateFiles(settings.OutputDirectory, AtomicFile.TempPrefix + "*", SearchOption.AllDirectories));
         await using var store = new FileCheckpointStore(new BackupLayout(settings.OutputDirectory));
         var state = await store.LoadAsync(CancellationToken.None);
-        Assert.Equal(result.RunsDone, state.Runs.Count);
+        Assert.Equal(result.RunsDone, state.Runs.Keys.Count(BackupContents.IsRun));
 
         var resumed = await CrawlRunner.RunAsync(settings, ScriptedSource.Account(1, 1, 6, series: 2, points: 300), null, CancellationToken.None);
         Assert.True(resumed.Complete);
@@ -103,8 +103,8 @@ public sealed class RealStorageSpecs : IDisposable
         // What a SIGKILL mid-write leaves: temp files next to real ones, half a checkpoint record, no backup.json.
         var layout = new BackupLayout(crashed.OutputDirectory);
         Directory.CreateDirectory(layout.MetricsDirectory("ws1/proj1/run0"));
-        await File.WriteAllTextAsync(Path.Combine(layout.MetricsDirectory("ws1/proj1/run0"), AtomicFile.TempPrefix + "half.csv"), "step,val");
-        await File.WriteAllTextAsync(Path.Combine(layout.RunDirectory("ws0/proj0/run1"), AtomicFile.TempPrefix + "run.json"), "{\"cu");
+        await File.WriteAllTextAsync(Path.Combine(layout.MetricsDirectory("ws1/proj1/run0"), AtomicFile.NewTempName()), "step,val");
+        await File.WriteAllTextAsync(Path.Combine(layout.RunDirectory("ws0/proj0/run1"), AtomicFile.NewTempName()), "{\"cu");
         await File.AppendAllTextAsync(layout.CheckpointFile, "{\"runPath\":\"ws0/pr");
         File.Delete(layout.BackupInfoFile);
 

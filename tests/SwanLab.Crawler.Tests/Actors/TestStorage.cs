@@ -61,12 +61,29 @@ public sealed class TestBackupWriter(string root, ConcurrencyTracker? runs = nul
 
     public ConcurrentQueue<string> Discovered { get; } = new();
 
-    public async Task<long?> CountPointsAsync(string runPath, CancellationToken ct)
+    public Task<string?> FindDamageAsync(IReadOnlyList<WrittenFile> files, bool rehash, CancellationToken ct)
     {
-        var path = Path.Combine(Root, RunDir(runPath), "metrics", "index.json");
-        if (!File.Exists(path)) return null;
-        using var doc = JsonDocument.Parse(await File.ReadAllTextAsync(path, ct));
-        return doc.RootElement.EnumerateArray().Sum(e => e.GetProperty("Points").GetInt64());
+        foreach (var file in files)
+        {
+            var full = Path.Combine(Root, file.RelativePath);
+            if (!File.Exists(full)) return Task.FromResult<string?>($"{file.RelativePath} is missing");
+            var onDisk = DescribeOnDisk(Root, file.RelativePath);
+            if (onDisk.Bytes != file.Bytes || (rehash && onDisk.Sha256 != file.Sha256))
+                return Task.FromResult<string?>($"{file.RelativePath} changed");
+        }
+        return Task.FromResult<string?>(null);
+    }
+
+    public ConcurrentQueue<string> Removed { get; } = new();
+
+    public Task RemoveFilesAsync(IReadOnlyList<string> relativePaths, CancellationToken ct)
+    {
+        foreach (var relative in relativePaths)
+        {
+            Removed.Enqueue(relative);
+            File.Delete(Path.Combine(Root, relative));
+        }
+        return Task.CompletedTask;
     }
 
     public Task RecordDiscoveryAsync(IReadOnlyList<string> runPaths, CancellationToken ct)

@@ -58,9 +58,10 @@ public class AtomicFileSpecs : IDisposable
     public void Should_sweep_temp_files_left_by_a_crash()
     {
         Directory.CreateDirectory(Path.Combine(_layout.Root, "ws", "p"));
-        File.WriteAllText(Path.Combine(_layout.Root, "ws", "p", AtomicFile.TempPrefix + "dead"), "partial");
+        File.WriteAllText(Path.Combine(_layout.Root, "ws", "p", AtomicFile.NewTempName()), "partial");
+        File.WriteAllText(Path.Combine(_layout.Root, "ws", "p", ".tmp-0123456789abcdef0123456789abcdef"), "left by an older version");
         File.WriteAllText(Path.Combine(_layout.Root, "ws", "p", "project.json"), "{}");
-        Assert.Equal(1, AtomicFile.SweepTempFiles(_layout.Root));
+        Assert.Equal(2, AtomicFile.SweepTempFiles(_layout.Root));
         Assert.Equal(["project.json"], Directory.GetFiles(Path.Combine(_layout.Root, "ws", "p")).Select(Path.GetFileName));
     }
 }

@@ -20,8 +20,7 @@ public class BackupFilesSpecs : IDisposable
         var state = await SmallBackup.WriteAsync(_layout, ["alice/demo/r2", "alice/demo/r1"]);
         await using (var store = new FileCheckpointStore(_layout))
             await store.RecordAsync(state.Runs["alice/demo/r1"], CancellationToken.None);
-        await ErrorsWriter.WriteAsync(_layout, state, CancellationToken.None);
-        await ManifestWriter.WriteAsync(_layout, state, CancellationToken.None);
+        await SmallBackup.FinishAsync(_layout, state);
 
         var lines = await File.ReadAllLinesAsync(_layout.ManifestFile);
         var paths = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("path").GetString()).ToList();
@@ -69,14 +68,25 @@ public class BackupFilesSpecs : IDisposable
     [Fact]
     public async Task Should_round_trip_backup_json()
     {
-        var info = new BackupInfo("https://swanlab.example", "alice", "0.1.0", new DateTimeOffset(2026, 1, 2, 3, 4, 5, 6, TimeSpan.Zero),
-            new DateTimeOffset(2026, 1, 2, 4, 0, 0, TimeSpan.Zero), new BackupCounts(1, 2, 10, 9, 1, 12345, 40), SeriesFormat.Jsonl, 500, false);
+        var info = new BackupInfo
+        {
+            Source = new BackupSource("https://swanlab.example", "alice"),
+            OtherSources = [new BackupSource("https://other.example", "bob")],
+            ToolVersion = "0.1.0",
+            StartedUtc = new DateTimeOffset(2026, 1, 2, 3, 4, 5, 6, TimeSpan.Zero),
+            FinishedUtc = new DateTimeOffset(2026, 1, 2, 4, 0, 0, TimeSpan.Zero),
+            Counts = new BackupCounts(1, 2, 10, 9, 1, 12345, 40) { RunsWithoutLogs = 2, RunsWithoutMedia = 3 },
+            Series = [new SeriesVariant(SeriesFormat.Csv, null, 6), new SeriesVariant(SeriesFormat.Jsonl, 500, 3)],
+            Selections = [BackupSelection.Create([], ["alice/mnist"], [], ["FINISHED"], [KeyValuePair.Create("config.lr", "0.1")])],
+            Complete = false,
+        };
         await info.WriteAsync(_layout, CancellationToken.None);
         var text = await File.ReadAllTextAsync(_layout.BackupInfoFile);
         Assert.Contains("\"format\": \"swanlab-backup\"", text, StringComparison.Ordinal);
         Assert.Contains("\"startedAt\": \"2026-01-02T03:04:05.006Z\"", text, StringComparison.Ordinal);
         Assert.Contains("\"resolution\": \"sampled\"", text, StringComparison.Ordinal);
-        Assert.Equal(info, await BackupInfo.ReadAsync(_layout, CancellationToken.None));
+        var read = await BackupInfo.ReadAsync(_layout, CancellationToken.None);
+        Assert.Equal(info.ToJson().ToJsonString(), read!.ToJson().ToJsonString());
     }
 
     [Fact]

@@ -65,7 +65,9 @@ public class BackupLayoutSpecs
 
     [Theory]
     [InlineData(".swanlab-crawler/checkpoint.jsonl", true)]
-    [InlineData("alice/demo/x/metrics/.tmp-abc", true)]
+    [InlineData("alice/demo/x/metrics/.swanlab-crawler-tmp-0123456789abcdef0123456789abcdef", true)]
+    [InlineData("alice/demo/x/metrics/.tmp-abc", false)]
+    [InlineData("docs/.tmp-draft.txt", false)]
     [InlineData("alice/demo/x/run.json", false)]
     public void Should_tell_private_files_from_content(string relative, bool expected) =>
         Assert.Equal(expected, BackupLayout.IsPrivate(relative));

@@ -12,12 +12,12 @@ public class BackupLockSpecs : IDisposable
     public void Should_refuse_a_second_writer_until_the_first_lets_go()
     {
         var layout = new BackupLayout(_dir.Path);
-        using (BackupLock.Acquire(layout))
+        using (BackupLock.Acquire(layout, "export"))
         {
-            var e = Assert.Throws<BackupInUseException>(() => BackupLock.Acquire(layout));
+            var e = Assert.Throws<BackupInUseException>(() => BackupLock.Acquire(layout, "export"));
             Assert.Contains(layout.Root, e.Message, StringComparison.Ordinal);
         }
-        using var again = BackupLock.Acquire(layout);
+        using var again = BackupLock.Acquire(layout, "export");
         Assert.True(BackupLayout.IsPrivate(layout.RelativePath(Path.Combine(layout.StateDirectory, BackupLock.FileName))));
     }
 }

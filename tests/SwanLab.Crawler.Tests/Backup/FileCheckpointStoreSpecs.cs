@@ -90,3 +90,74 @@ public class FileCheckpointStoreSpecs : IDisposable
         Assert.True(File.Exists(Path.Combine(_layout.Root, ".swanlab-crawler", "checkpoint.jsonl")));
     }
 }
+
+public class CheckpointContentSpecs : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly BackupLayout _layout;
+
+    public CheckpointContentSpecs() => _layout = new BackupLayout(_dir.Path);
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Should_keep_what_a_run_holds_and_read_format_1_lines_as_unknown()
+    {
+        var entry = new CheckpointEntry("a/p/r1", UnitStatus.Done, "FINISHED|t", [new WrittenFile("a/p/r1/run.json", 2, new string('b', 64))],
+            null, null, 1) { Content = new RunContent(SeriesFormat.Jsonl, 50, Logs: false, Media: true, Points: 1234) };
+        await using (var store = new FileCheckpointStore(_layout))
+            await store.RecordAsync(entry, CancellationToken.None);
+        // A line written by the tool before it recorded contents.
+        await File.AppendAllTextAsync(_layout.CheckpointFile,
+            "{\"attempts\":1,\"error\":null,\"errorKind\":null,\"files\":[],\"fingerprint\":\"FINISHED|t\",\"path\":\"a/p/old\",\"status\":\"done\",\"v\":1}\n");
+
+        await using var reopened = new FileCheckpointStore(_layout);
+        var state = await reopened.LoadAsync(CancellationToken.None);
+
+        Assert.Equal(entry.Content, state.Runs["a/p/r1"].Content);
+        Assert.Null(state.Runs["a/p/old"].Content);
+        Assert.Equal(0, reopened.SkippedLines);
+        var old = new SwanLab.Crawler.Source.RunSummary("a/p/old", "old", "old", "FINISHED", "t", default);
+        Assert.Equal(SwanLab.Crawler.Crawl.ResumeVerdict.ContentUnknown,
+            SwanLab.Crawler.Crawl.ResumeRule.Judge(state, old, new SwanLab.Crawler.Crawl.CrawlSettings { OutputDirectory = _dir.Path }, out _));
+    }
+
+    [Fact]
+    public async Task Should_judge_a_run_holding_less_than_asked_for_export_and_more_for_skipping()
+    {
+        var state = new CheckpointState(new Dictionary<string, CheckpointEntry>
+        {
+            ["a/p/r"] = new("a/p/r", UnitStatus.Done, "FINISHED|t", [], null, null, 1)
+            {
+                Content = new RunContent(SeriesFormat.Csv, null, Logs: true, Media: false, Points: 1),
+            },
+        });
+        var run = new SwanLab.Crawler.Source.RunSummary("a/p/r", "r", "r", "FINISHED", "t", default);
+        var settings = new SwanLab.Crawler.Crawl.CrawlSettings { OutputDirectory = _dir.Path };
+
+        Assert.Equal(SwanLab.Crawler.Crawl.ResumeVerdict.HoldsLess, SwanLab.Crawler.Crawl.ResumeRule.Judge(state, run, settings, out _));
+        Assert.Equal(SwanLab.Crawler.Crawl.ResumeVerdict.SkipIfIntact,
+            SwanLab.Crawler.Crawl.ResumeRule.Judge(state, run, settings with { IncludeMedia = false, IncludeLogs = false }, out _));
+        Assert.Equal(SwanLab.Crawler.Crawl.ResumeVerdict.OtherSeriesForm,
+            SwanLab.Crawler.Crawl.ResumeRule.Judge(state, run, settings with { IncludeMedia = false, Sample = 10 }, out _));
+    }
+}
+
+public class DiscoveryLogSpecs : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Should_keep_every_line_when_many_projects_record_their_runs_at_once()
+    {
+        var layout = new BackupLayout(_dir.Path);
+        var paths = Enumerable.Range(0, 2000).Select(i => $"ws/p{i % 20}/run-{i:D4}-with-a-longer-id").ToList();
+
+        // Each project actor makes its own DiscoveryLog, as the crawl does.
+        await Task.WhenAll(paths.Chunk(1).Select(chunk => Task.Run(() => new DiscoveryLog(layout).RecordAsync(chunk, CancellationToken.None))));
+
+        Assert.Equal(paths.Order(StringComparer.Ordinal), (await new DiscoveryLog(layout).ReadAsync(CancellationToken.None)).Order(StringComparer.Ordinal));
+    }
+}

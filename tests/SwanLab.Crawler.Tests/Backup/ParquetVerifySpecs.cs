@@ -30,11 +30,10 @@ public sealed class ParquetVerifySpecs : IDisposable
         await new MetricsIndex(SeriesFormat.Parquet, null,
             [MetricsIndexEntry.From(new SeriesInfo("train/loss", serverPoints, serverLastStep), info)]).WriteAsync(_layout, Run, None);
         await AtomicFile.WriteAllBytesAsync(_layout, _layout.RunFile(Run), "{}\n"u8.ToArray(), None);
-        var state = new CheckpointState(new Dictionary<string, CheckpointEntry>());
-        await ErrorsWriter.WriteAsync(_layout, state, None);
-        await ManifestWriter.WriteAsync(_layout, state, None); // hashes what is on disk now
-        await new BackupInfo("http://127.0.0.1", "alice", "test", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch,
-            new BackupCounts(1, 1, 1, 1, 0, points, 4), SeriesFormat.Parquet, null, true).WriteAsync(_layout, None);
+        await ErrorsWriter.WriteAsync(_layout, new CheckpointState(new Dictionary<string, CheckpointEntry>()), None);
+        await ManifestWriter.WriteAsync(_layout, await BackupTree.RecordEverythingOnDiskAsync(_layout), None);
+        await BackupTree.Info("http://127.0.0.1", "alice", new BackupCounts(1, 1, 1, 1, 0, points, 4), SeriesFormat.Parquet, null, true)
+            .WriteAsync(_layout, None);
     }
 
     [Fact]
@@ -92,7 +91,7 @@ public sealed class ParquetVerifySpecs : IDisposable
             for (var i = 0; i < 300; i++) await sink.WriteAsync(new SeriesPoint(i, i, null), None);
             await sink.CompleteAsync(None);
         }
-        await ManifestWriter.WriteAsync(_layout, new CheckpointState(new Dictionary<string, CheckpointEntry>()), None);
+        await ManifestWriter.WriteAsync(_layout, await BackupTree.RecordEverythingOnDiskAsync(_layout), None);
 
         var report = await BackupVerifier.VerifyAsync(_layout.Root, None);
 

@@ -9,8 +9,12 @@ internal static class SmallBackup
 {
     public static async Task<CheckpointState> WriteAsync(BackupLayout layout, string[] runOrder, int points = 1)
     {
-        var runs = new Dictionary<string, CheckpointEntry>();
-        await AtomicFile.WriteAllBytesAsync(layout, layout.WorkspaceFile("alice"), "{}\n"u8.ToArray(), CancellationToken.None);
+        var runs = new Dictionary<string, CheckpointEntry>
+        {
+            ["alice"] = new("alice", UnitStatus.Done, "",
+                [await AtomicFile.WriteAllBytesAsync(layout, layout.WorkspaceFile("alice"), "{}\n"u8.ToArray(), CancellationToken.None)],
+                null, null, 1),
+        };
         foreach (var run in runOrder)
         {
             var files = new List<WrittenFile>
@@ -31,5 +35,13 @@ internal static class SmallBackup
         }
         runs["alice/demo/bad"] = new CheckpointEntry("alice/demo/bad", UnitStatus.Failed, "CRASHED|", [], "http", "500 twice", 3);
         return new CheckpointState(runs);
+    }
+
+    /// <summary>errors.jsonl and manifest.jsonl as an export ends: the manifest lists what the checkpoint records plus errors.jsonl.</summary>
+    public static async Task FinishAsync(BackupLayout layout, CheckpointState state)
+    {
+        var failures = BackupContents.Failures(state, []);
+        var errors = await ErrorsWriter.WriteAsync(layout, failures, CancellationToken.None);
+        await ManifestWriter.WriteAsync(layout, BackupContents.Files(state, failures).Append(errors), CancellationToken.None);
     }
 }

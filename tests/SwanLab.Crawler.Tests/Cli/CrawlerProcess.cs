@@ -9,7 +9,12 @@ namespace SwanLab.Crawler.Tests.Cli;
 internal static class CrawlerProcess
 {
     /// <summary>Starts `export` into <paramref name="output"/> with no SWANLAB_* variables inherited from the machine.</summary>
-    public static Process StartExport(EmulatorServer server, string output)
+    public static Process StartExport(EmulatorServer server, string output, IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(["export", "--host", server.BaseUrl.ToString().TrimEnd('/'), "--api-key", server.ApiKey,
+            "--out", output, "--concurrency", "3", "--rate-limit", "2000"], environment);
+
+    /// <summary>Starts `swanlab-crawler ARGS` with no SWANLAB_* variables inherited, plus <paramref name="environment"/>.</summary>
+    public static Process Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -20,20 +25,31 @@ internal static class CrawlerProcess
         foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("SWANLAB_", StringComparison.Ordinal)).ToList())
             info.Environment.Remove(name);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var arg in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "swanlab-crawler.dll"), "export",
-                     "--host", server.BaseUrl.ToString().TrimEnd('/'), "--api-key", server.ApiKey,
-                     "--out", output, "--concurrency", "3", "--rate-limit", "2000",
-                 })
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "swanlab-crawler.dll"));
+        foreach (var arg in args)
             info.ArgumentList.Add(arg);
         return Process.Start(info) ?? throw new InvalidOperationException("could not start swanlab-crawler");
     }
 
-    /// <summary>Runs an export to its end (60 s hang guard) and returns its exit code and all it printed.</summary>
-    public static async Task<(int ExitCode, string Output)> RunExportToEndAsync(EmulatorServer server, string output)
+    /// <summary>Runs `swanlab-crawler ARGS` to its end (60 s hang guard): exit code and all it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToEndAsync(IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        using var process = StartExport(server, output);
+        using var process = Start(args, environment);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>Runs an export to its end (60 s hang guard) and returns its exit code and all it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> RunExportToEndAsync(EmulatorServer server, string output,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using var process = StartExport(server, output, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -111,7 +111,7 @@ public sealed class EmulatorExportSpecs : IDisposable
 
         var finished = Settings("finished") with { Filter = new RunFilter(["FINISHED"], new Dictionary<string, string>()) };
         var (byState, _) = await ExportAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, finished);
-        Assert.Equal(data.Runs.Count(r => r.State == "FINISHED" || r.Pinned), byState.RunsDone);
+        Assert.Equal(data.Runs.Count(r => r.State == "FINISHED"), byState.RunsDone);
         Assert.All(RunDirectories(finished.OutputDirectory), dir =>
             Assert.Contains("FINISHED", File.ReadAllText(Path.Combine(dir, BackupLayout.RunFileName)), StringComparison.Ordinal));
 
