@@ -173,6 +173,8 @@ internal static class ExportCommand
         ProgressReporter? reporter = null;
         try
         {
+            // Refuse someone else's folder, or one an export is writing into, before starting or signing in to anything.
+            if (!settings.Crawl.DryRun) CrawlRunner.CheckOutputFolder(settings.Crawl);
             await using var demo = settings.Demo ? await backend.StartDemoAsync(ct) : null;
             var connection = settings.Connection;
             if (demo is not null)

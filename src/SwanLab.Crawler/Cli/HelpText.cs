@@ -19,7 +19,8 @@ internal static class HelpText
         (ExitCodes.UsageError,
             "usage or config error: bad flag, bad crawler.hocon or SWANLAB_* value, a --workspace/--project/--run the " +
             "server does not have, DIR is not a backup (status/verify), DIR holds other files (export without " +
-            "--allow-non-empty), DIR is in use by another export"),
+            "--allow-non-empty), DIR holds a backup of another host or user (export without --allow-other-source), DIR is " +
+            "in use by another export"),
         (ExitCodes.AuthenticationError, "authentication error: the server rejected the API key"),
         (ExitCodes.Interrupted, "interrupted (Ctrl+C or SIGTERM): the checkpoint is intact; run the same command again to resume"),
     ];

@@ -55,6 +55,20 @@ public static class BackupDescription
         };
     }
 
+    /// <summary>
+    /// As an export starts: a backup.json that says complete is rewritten to say not complete, since the export is
+    /// about to change files; the export's end writes the real description. An interrupted export so never leaves
+    /// "complete": true behind over files it half replaced.
+    /// </summary>
+    public static async Task MarkUnfinishedAsync(BackupLayout layout, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        BackupInfo? info;
+        try { info = await BackupInfo.ReadAsync(layout, ct); }
+        catch (FormatException) { return; }
+        if (info is { Complete: true }) await (info with { Complete = false }).WriteAsync(layout, ct);
+    }
+
     /// <summary>Complete means every recorded file is there with its size (a re-hash is verify's job).</summary>
     private static bool AllOnDisk(BackupLayout layout, IReadOnlyList<WrittenFile> files) =>
         files.All(f =>

@@ -91,6 +91,23 @@ public sealed class RealStorageSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_not_leave_complete_in_backup_json_when_a_later_export_is_interrupted()
+    {
+        var settings = Settings("interrupted");
+        Assert.True((await CrawlRunner.RunAsync(settings, ScriptedSource.Account(1, 1, 4, series: 2, points: 300), null, CancellationToken.None)).Complete);
+        var source = ScriptedSource.Account(1, 1, 4, series: 2, points: 300);
+        source.PointDelay = TimeSpan.FromMilliseconds(1);
+        using var cts = new CancellationTokenSource();
+        var running = CrawlRunner.RunAsync(settings with { Refetch = true, Projects = ["ws0/proj0"] }, source, null, cts.Token);
+        while (source.MaxStreamsInFlight == 0 && !running.IsCompleted) await Task.Delay(5);
+        await cts.CancelAsync();
+        Assert.True((await running).Cancelled);
+
+        var info = await BackupInfo.ReadAsync(new BackupLayout(settings.OutputDirectory), CancellationToken.None);
+        Assert.False(info!.Complete);
+    }
+
+    [Fact]
     public async Task Should_resume_after_a_crash_left_temp_files_and_a_torn_checkpoint_line()
     {
         var fresh = Settings("fresh");
