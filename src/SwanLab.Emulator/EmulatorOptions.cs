@@ -105,6 +105,9 @@ public sealed class EmulatorOptions
     /// <summary>Console lines per generated run (any size; defaults 12 tiny, 60 demo, 20 large).</summary>
     public int? LogLinesPerRun { get; set; }
 
+    /// <summary>How <c>/house/metrics/scalar/export</c> names and orders its CSV columns.</summary>
+    public ExportColumnStyle ExportColumns { get; set; }
+
     /// <summary>
     /// How a client-chosen run id is kept (unknown in the SDK, §4.13). False (default): an id shaped like a server cuid
     /// (21 lowercase letters/digits) becomes the run's cuid, any other id only its slug. True: the server always makes its
