@@ -426,7 +426,7 @@ internal sealed class SwanLabConnection : IDisposable
         return await ReadJsonAsync(response, endpoint, ct).ConfigureAwait(false);
     }
 
-    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
+    internal static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
         if (bytes.Length == 0)

@@ -34,7 +34,7 @@ internal sealed class ProductionBackend : ICrawlerBackend
         // One budget for every request of the crawl: fixed when the user gave a rate, else found from the server's 429s.
         var pacer = connection.RequestsPerSecond is { } rate
             ? RequestPacer.Fixed(rate)
-            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond);
+            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond > 0 ? connection.InitialRequestsPerSecond : null);
         var options = new SwanLabApiOptions
         {
             ApiKey = connection.ApiKey,

@@ -55,6 +55,16 @@ internal static class Summaries
         table.AddRow("Backup", Markup.Escape(outputDirectory));
         console.Write(table);
 
+        if (result.Unavailable.Count > 0)
+        {
+            var unavailable = new Table().Border(TableBorder.Simple)
+                .Title("Not offered by this server (not failures; recorded in backup.json)")
+                .AddColumn("Read").AddColumn("Server's answer");
+            foreach (var u in result.Unavailable)
+                unavailable.AddRow(Markup.Escape(u.Capability), Markup.Escape(secrets.Redact(u.Answer)));
+            console.Write(unavailable);
+        }
+
         // A workspace or project that could not be listed is not a run: it gets its own table.
         foreach (var (title, column, group) in new[]
                  {
@@ -81,7 +91,7 @@ internal static class Summaries
         else if (!result.Complete)
             console.MarkupLineInterpolated($"[red]Incomplete:[/] the backup is not complete; see {errorsFile}.");
         else
-            console.MarkupLineInterpolated($"[green]Complete:[/] {AllRunsInBackup(result.RunsTotal)}. Check it any time with `{CrawlerCli.ToolName} verify --out {outputDirectory}`.");
+            console.MarkupLineInterpolated($"[green]Complete:[/] {AllRunsInBackup(result.RunsTotal)}{WithoutUnavailable(result)}. Check it any time with `{CrawlerCli.ToolName} verify --out {outputDirectory}`.");
     }
 
     static string AllRunsInBackup(int runs) => runs switch
@@ -189,6 +199,10 @@ internal static class Summaries
     static string Match(int files) => files == 1 ? "matches" : "match";
 
     static string Capitalised(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+
+    static string WithoutUnavailable(CrawlResult result) => result.Unavailable.Count == 0
+        ? ""
+        : $", with everything the server offers (it has no {string.Join(", ", result.Unavailable.Select(u => u.Capability))})";
 
     /// <summary>Failure paths are "workspace", "workspace/project" or "workspace/project/run-id".</summary>
     static bool IsRun(string unitPath) => unitPath.Count(c => c == '/') == 2;

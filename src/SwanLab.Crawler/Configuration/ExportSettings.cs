@@ -19,9 +19,9 @@ internal sealed record ConnectionSettings
     public int MaxRetries { get; init; } = 5;
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/>.</summary>
+    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/> (0: unpaced until the first 429).</summary>
     public double? RequestsPerSecond { get; init; }
-    public double InitialRequestsPerSecond { get; init; } = 20;
+    public double InitialRequestsPerSecond { get; init; }
     /// <summary>
     /// Null = the process environment. Migrate gives each side its own, without SWANLAB_API_KEY/SWANLAB_API_HOST, so
     /// one side's key is never sent to the other host (each side: its flag, its variable, or the netrc entry for it).

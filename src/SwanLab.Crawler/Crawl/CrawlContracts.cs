@@ -67,4 +67,11 @@ public abstract record CrawlEvent
 
 /// <summary>How an export ended.</summary>
 public sealed record CrawlResult(int Workspaces, int Projects, int RunsTotal, int RunsDone, int RunsSkipped,
-    int RunsFailed, long Points, bool Complete, bool Cancelled, IReadOnlyList<CheckpointEntry> Failures);
+    int RunsFailed, long Points, bool Complete, bool Cancelled, IReadOnlyList<CheckpointEntry> Failures)
+{
+    /// <summary>
+    /// Optional reads (logs, media, summaries) the server does not offer: not failures, the backup holds everything the
+    /// server has, but it is said once, here and in backup.json.
+    /// </summary>
+    public IReadOnlyList<UnavailableRead> Unavailable { get; init; } = [];
+}
