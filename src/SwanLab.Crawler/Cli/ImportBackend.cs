@@ -43,7 +43,7 @@ internal sealed class ProductionImportBackend : IImportBackend
         ArgumentNullException.ThrowIfNull(connection);
         var pacer = connection.RequestsPerSecond is { } rate
             ? RequestPacer.Fixed(rate)
-            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond);
+            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond > 0 ? connection.InitialRequestsPerSecond : null);
         var options = new SwanLabApiOptions
         {
             ApiKey = connection.ApiKey,

@@ -173,6 +173,11 @@ internal static class TransferCommand
         {
             return output.Usage(e.Message);
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return output.Fail(ExitCodes.FinishedWithFailures, $"could not sign in to the target at {to.DisplayHost}: {e.Message}",
+                "Nothing was sent (--verbose shows the error in full).", e);
+        }
 
         await using (connected)
         {
