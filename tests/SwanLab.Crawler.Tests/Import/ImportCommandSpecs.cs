@@ -353,4 +353,18 @@ public sealed class ImportCommandSpecs : IAsyncLifetime
             Assert.DoesNotContain(SourceKey, text, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Should_name_the_exception_behind_an_error_only_under_verbose()
+    {
+        var backend = new Backend(Backup, new InMemoryImportTarget(workspaces)) { RejectTarget = true };
+
+        var plain = await Import(backend);
+        var verbose = await Import(backend, "--verbose");
+
+        Assert.Equal((ExitCodes.AuthenticationError, ExitCodes.AuthenticationError), (plain.ExitCode, verbose.ExitCode));
+        Assert.Contains("target: the server at http://target.test rejected the API key.", plain.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", plain.All, StringComparison.Ordinal);
+        Assert.Contains(nameof(CrawlerAuthenticationException), verbose.Error, StringComparison.Ordinal);
+    }
 }
