@@ -22,6 +22,7 @@ internal static class CrawlerCli
             ExportCommand.Create(env, backend),
             BackupCommands.CreateStatus(env, backend),
             BackupCommands.CreateVerify(env, backend),
+            ViewCommand.Create(env),
         };
         foreach (var option in root.Options)
             if (option is HelpOption { Action: HelpAction standard } help)

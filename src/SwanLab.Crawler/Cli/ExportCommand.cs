@@ -100,6 +100,10 @@ internal static class ExportCommand
     {
         Description = "Export into DIR even though it holds a backup of another server or user (default: refuse, exit 2).",
     };
+    public readonly Option<bool> View = new("--view")
+    {
+        Description = "At the end, write the offline HTML browser of the backup into DIR/view/ (as `view --out DIR` does).",
+    };
     public readonly Option<bool> Demo = new("--demo")
     {
         Description = "Start a built-in demo SwanLab server in this process and export from it; no account needed.",
@@ -113,7 +117,7 @@ internal static class ExportCommand
     public IReadOnlyList<Option> All =>
     [
         Out, Host, ApiKey, Workspaces, Projects, Runs, States, ConfigFilters, Format, Sample, Concurrency, RateLimit,
-        NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, Demo, ConfigFile,
+        NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, View, Demo, ConfigFile,
     ];
     }
 
@@ -125,8 +129,23 @@ internal static class ExportCommand
         var options = new Options();
         foreach (var option in options.All)
             command.Options.Add(option);
-        command.SetAction((parse, ct) => RunAsync(ReadFlags(parse, options), env, backend, ct));
+        command.SetAction(async (parse, ct) =>
+        {
+            var code = await RunAsync(ReadFlags(parse, options), env, backend, ct);
+            return parse.GetValue(options.View) && !parse.GetValue(options.DryRun) ? await WriteViewAsync(parse, options, env, code, ct) : code;
+        });
         return command;
+    }
+
+    /// <summary>`export --view`: the site of whatever the export left (also a partial one), unless it stopped on a usage error.</summary>
+    static async Task<int> WriteViewAsync(ParseResult parse, Options o, CliEnvironment env, int code, CancellationToken ct)
+    {
+        if (code is not (ExitCodes.Complete or ExitCodes.FinishedWithFailures) || ct.IsCancellationRequested) return code;
+        string folder;
+        try { folder = SettingsResolver.ResolveBackupFolder(parse.GetValue(o.Out), parse.GetValue(o.ConfigFile), env.GetVariable, env.ToolDirectory); }
+        catch (SettingsException) { return code; }
+        var viewCode = await ViewCommand.WriteAsync(env, folder, View.ViewSite.DefaultMaxPoints, ct);
+        return Math.Max(code, viewCode);
     }
 
     static ExportFlags ReadFlags(ParseResult parse, Options o) => new()
