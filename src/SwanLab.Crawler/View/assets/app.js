@@ -201,7 +201,8 @@
     container.textContent = "";
     var keys = {};
     runs.forEach(function (r) { Object.keys(data["s" + r.i] || {}).forEach(function (k) { keys[k] = true; }); });
-    var width = Math.max(380, Math.min(600, (container.clientWidth || 1200) / 2 - 20));
+    var full = container.clientWidth || 1200, columns = full > 900 ? 2 : 1;
+    var width = Math.max(300, Math.floor((full - 12 * (columns - 1)) / columns) - 14); // box padding and border
     var series = 0;
     Object.keys(keys).sort().forEach(function (k) {
       var lines = [];
