@@ -12,12 +12,15 @@ internal static partial class HeadlessChromium
     static readonly Lazy<string> Binary = new(Find);
 
     /// <summary>Loads <paramref name="url"/>, lets its scripts run, and returns the attributes of #swv-status.</summary>
-    public static async Task<IReadOnlyDictionary<string, string>> StatusAsync(string url)
+    public static async Task<IReadOnlyDictionary<string, string>> StatusAsync(string url) => (await PageAsync(url)).Status;
+
+    /// <summary>The page's DOM after its scripts ran, and the attributes of #swv-status.</summary>
+    public static async Task<(string Dom, IReadOnlyDictionary<string, string> Status)> PageAsync(string url)
     {
         var (dom, _) = await RunAsync("--virtual-time-budget=10000", "--dump-dom", url);
         var status = StatusElement().Match(dom);
         Assert.True(status.Success, $"the page at {url} wrote no #swv-status element:\n{dom[..Math.Min(dom.Length, 2000)]}");
-        return Attribute().Matches(status.Value).ToDictionary(m => m.Groups[1].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups[2].Value));
+        return (dom, Attribute().Matches(status.Value).ToDictionary(m => m.Groups[1].Value, m => System.Net.WebUtility.HtmlDecode(m.Groups[2].Value)));
     }
 
     public static async Task ScreenshotAsync(string url, string png) =>

@@ -95,13 +95,19 @@ public sealed class ViewInBrowserSpecs(DemoSiteFixture demo) : IClassFixture<Dem
             await ViewSite.WriteAsync(root, ViewSite.DefaultMaxPoints, CancellationToken.None);
             var url = new Uri(Path.Combine(root, "view", "index.html")).AbsoluteUri;
 
-            var home = await HeadlessChromium.StatusAsync(url + "#/");
-            var run = await HeadlessChromium.StatusAsync(url + "#/r/0");
+            var (homeDom, home) = await HeadlessChromium.PageAsync(url + "#/");
+            var (runDom, run) = await HeadlessChromium.PageAsync(url + "#/r/0");
 
             Assert.Equal("2", home["rows"]);
             Assert.True(home["errors"] == "0", home["error-text"]);
             Assert.Equal("1", run["charts"]);
             Assert.True(run["errors"] == "0", run["error-text"]);
+            foreach (var dom in new[] { homeDom, runDom })
+            {
+                Assert.Contains("&lt;script&gt;window.SWV_ERRORS.push('xss')&lt;/script&gt;", dom, StringComparison.Ordinal);
+                Assert.DoesNotContain("<img src=\"x\"", dom, StringComparison.Ordinal);
+            }
+            Assert.Contains(ViewFixture.UnicodeName, homeDom, StringComparison.Ordinal);
         }
         finally
         {
