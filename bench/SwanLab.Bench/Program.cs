@@ -18,6 +18,7 @@ var scenarios = new (string Id, Func<BenchContext, Task<IReadOnlyList<ScenarioRe
     ("5", Scenarios.BigSeriesAsync),
     ("6", async c => [await Scenarios.GrowthAsync(c)]),
     ("7", async c => [await Scenarios.ResumeCostAsync(c)]),
+    ("9", async c => [await RequestBudget.RequestsPerRunAsync(c), await RequestBudget.DemoCrawlTimeAsync(c), .. await RequestBudget.RampAsync(c)]),
 };
 
 var clock = Stopwatch.StartNew();

@@ -47,6 +47,9 @@ public sealed class SwanLabAuthenticationException : SwanLabException
     public SwanLabAuthenticationException(string message, string? endpoint = null, HttpStatusCode? statusCode = null,
         string? serverCode = null, string? traceId = null, Exception? innerException = null)
         : base(message, endpoint, statusCode, serverCode, traceId, innerException) { }
+
+    /// <summary>True when no key was found at all (none given, no <c>SWANLAB_API_KEY</c>, no <c>.netrc</c> entry).</summary>
+    public bool NoApiKey { get; init; }
 }
 
 /// <summary>The workspace, project, run or key does not exist (HTTP 404).</summary>
@@ -117,8 +120,35 @@ public sealed class SwanLabConnectionException : SwanLabException
 /// The server does not offer this feature: e.g. a 0.7.8-era server has no value statistics or media listing,
 /// or a user listing was asked of a server that is not a self-hosted instance.
 /// </summary>
-public sealed class SwanLabNotSupportedException : SwanLabException
+public class SwanLabNotSupportedException : SwanLabException
 {
     /// <summary>Creates the error.</summary>
     public SwanLabNotSupportedException(string message, string? endpoint = null) : base(message, endpoint, null) { }
+}
+
+/// <summary>
+/// The server has no route for an optional read (logs, media, summaries): it answered 404 for the route itself, not for
+/// the run. Raised once per request; <see cref="SwanLabApi.Capabilities"/> remembers it so later reads fail at once.
+/// </summary>
+public sealed class SwanLabCapabilityUnavailableException : SwanLabNotSupportedException
+{
+    /// <summary>Creates the error.</summary>
+    public SwanLabCapabilityUnavailableException(UnavailableCapability unavailable)
+        : base($"The server does not offer {(unavailable ?? throw new ArgumentNullException(nameof(unavailable))).Name} ({unavailable.Answer}).")
+    {
+        Unavailable = unavailable;
+    }
+
+    /// <summary>Which read, and what the server answered.</summary>
+    public UnavailableCapability Unavailable { get; }
+}
+
+/// <summary>
+/// The console log could not be read completely: what the server reports (<c>count</c>) and what its pages held
+/// cannot be reconciled. Never ignored: a partial log is not kept.
+/// </summary>
+public sealed class SwanLabLogsIncompleteException : SwanLabException
+{
+    /// <summary>Creates the error.</summary>
+    public SwanLabLogsIncompleteException(string message, string? endpoint) : base(message, endpoint, null) { }
 }

@@ -58,6 +58,9 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
     /// </summary>
     public SwanLabProtocol Protocol => (SwanLabProtocol)Volatile.Read(ref _protocol);
 
+    /// <summary>Which optional reads (logs, media, summaries) this server offers, as learnt from its answers so far.</summary>
+    public ServerCapabilities Capabilities { get; } = new();
+
     /// <summary>Request, retry and 429 counters of this client.</summary>
     public SwanLabApiStatistics Statistics => Connection.Statistics;
 
@@ -131,7 +134,7 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
         var workspace = SwanLabPath.Split(path, 1, nameof(path))[0];
         await foreach (var item in PagesAsync(page => Endpoints.Projects(workspace, page, Connection.Options.PageSize, sort, search, detail),
                            $"Projects of '{workspace}'", ct).ConfigureAwait(false))
-            yield return new Project(this, item, workspace);
+            yield return RememberCuid(new Project(this, item, workspace));
     }
 
     /// <summary>One project by <c>"workspace/project"</c>.</summary>
@@ -141,7 +144,15 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
         var endpoint = Endpoints.Project(parts[0], parts[1]);
         var json = await Connection.GetJsonAsync(endpoint, ct, $"Project '{path}'").ConfigureAwait(false);
         RequireObject(json, endpoint);
-        return new Project(this, json, parts[0]);
+        return RememberCuid(new Project(this, json, parts[0]));
+    }
+
+    // A project listed or fetched once spares each of its runs the lookup of the project's cuid.
+    private Project RememberCuid(Project project)
+    {
+        if (project.Cuid.Length > 0 && project.Path.Length > 0)
+            _projectCuids.TryAdd(project.Path, project.Cuid);
+        return project;
     }
 
     /// <summary>The cuid of project <c>"workspace/project"</c>, fetched once per project and remembered.</summary>

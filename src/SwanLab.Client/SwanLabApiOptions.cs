@@ -46,6 +46,9 @@ public sealed class SwanLabApiOptions
     /// <summary>Called on every HTTP 429 the client receives (before it waits and retries). Must be cheap and thread-safe.</summary>
     public Action<SwanLabRateLimitedEvent>? OnRateLimited { get; init; }
 
+    /// <summary>Called before every retry (429, 5xx, connection fault, timeout) with what went wrong. Cheap and thread-safe.</summary>
+    public Action<SwanLabRetryEvent>? OnRetry { get; init; }
+
     /// <summary>
     /// Where environment variables, the home folder and the working folder come from. Tests pass their own so the real
     /// <c>HOME</c> is never read. Default: the current process.
@@ -69,6 +72,13 @@ public sealed class SwanLabApiOptions
 /// <param name="RetryAfter">The server's <c>Retry-After</c>, when present.</param>
 /// <param name="Attempt">0 for the first attempt, 1 for the first retry, ...</param>
 public sealed record SwanLabRateLimitedEvent(string Endpoint, TimeSpan? RetryAfter, int Attempt);
+
+/// <summary>One retry a client is about to make.</summary>
+/// <param name="Endpoint">The request, as <c>METHOD /path</c>.</param>
+/// <param name="Attempt">The attempt that failed: 0 for the first, 1 for the first retry, ...</param>
+/// <param name="Delay">How long the client waits before the next attempt.</param>
+/// <param name="Reason">What failed: <c>HTTP 503</c>, or the connection error's message (never the API key).</param>
+public sealed record SwanLabRetryEvent(string Endpoint, int Attempt, TimeSpan Delay, string Reason);
 
 /// <summary>
 /// The process environment as the client sees it: environment variables, home folder and working folder.

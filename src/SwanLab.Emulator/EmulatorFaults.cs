@@ -29,7 +29,19 @@ public sealed class EmulatorFaults
         SlowDelay = options.SlowDelay;
         MalformedRate = options.MalformedRate;
         MalformedTargets = options.Malformed;
+        AbsentRoutes = options.AbsentRoutes;
+        LogPaging = options.LogPaging;
+        LogLevels = options.LogLevels;
     }
+
+    /// <summary>Optional read routes answered 404 "No route", as by a server that does not have them.</summary>
+    public EmulatorRoutes AbsentRoutes { get; set; }
+
+    /// <summary>How the log route reads <c>epoch</c>.</summary>
+    public LogPagingReading LogPaging { get; set; }
+
+    /// <summary>What the log route's <c>level</c> selects.</summary>
+    public LogLevelReading LogLevels { get; set; }
 
     /// <summary>Fixed delay added to every request.</summary>
     public int LatencyMs { get; set; }
@@ -82,7 +94,7 @@ public sealed class EmulatorFaults
 
     internal Malformation.TaintedObjects Tainted { get; } = new();
 
-    /// <summary>Switches every fault off (rate limit included).</summary>
+    /// <summary>Switches every fault off (rate limit included); absent routes and log readings are server variants, not faults, and stay.</summary>
     public void Clear()
     {
         LatencyMs = 0;

@@ -16,6 +16,48 @@ public enum DatasetSize
     Empty,
 }
 
+/// <summary>Optional read routes a server may lack; each absent one answers 404 "No route" like a server without it.</summary>
+[Flags]
+public enum EmulatorRoutes
+{
+    None = 0,
+
+    /// <summary><c>GET /api/house/metrics/log</c> and <c>POST /api/house/metrics/log/export</c>.</summary>
+    Logs = 1,
+
+    /// <summary><c>/api/house/metrics/media</c> (with <c>media/keys</c>, <c>media/availability</c>), <c>f_media</c>, <c>/api/resources/presigned/get</c>.</summary>
+    Media = 2,
+
+    /// <summary><c>POST /api/house/metrics/summaries</c>.</summary>
+    Summaries = 4,
+}
+
+/// <summary>How <c>GET /api/house/metrics/log</c> reads its <c>epoch</c> parameter (the SDK leaves servers room here).</summary>
+public enum LogPagingReading
+{
+    /// <summary>SDK 0.9.7's words: epoch is a shard index, "which shard"; shard k is lines [k*size, (k+1)*size) of the level's lines.</summary>
+    Shard,
+
+    /// <summary>epoch is the number of the level's lines to skip.</summary>
+    Offset,
+
+    /// <summary>epoch is a line epoch: the level's lines with a greater epoch come back.</summary>
+    AfterEpoch,
+}
+
+/// <summary>What the <c>level</c> parameter of <c>GET /api/house/metrics/log</c> selects.</summary>
+public enum LogLevelReading
+{
+    /// <summary>Only lines of that level.</summary>
+    Exact,
+
+    /// <summary>That level and higher (DEBUG &lt; INFO &lt; WARN &lt; ERROR): DEBUG selects every line.</summary>
+    AtOrAbove,
+
+    /// <summary>Every line, whatever the level asked.</summary>
+    Ignored,
+}
+
 /// <summary>Start-up settings of one emulator instance. Fault knobs are copied into <see cref="EmulatorFaults"/>.</summary>
 public sealed class EmulatorOptions
 {
@@ -50,6 +92,21 @@ public sealed class EmulatorOptions
     /// <c>/api/house/*</c> endpoint answers 404 Not Found, so clients must use <c>/experiment/{cuid}/column/csv</c>.
     /// </summary>
     public bool Legacy { get; set; }
+
+    /// <summary>Optional read routes this server lacks (changeable at runtime through <see cref="EmulatorFaults.AbsentRoutes"/>).</summary>
+    public EmulatorRoutes AbsentRoutes { get; set; }
+
+    /// <summary>How the log route pages (default: shard index, as the SDK documents).</summary>
+    public LogPagingReading LogPaging { get; set; } = LogPagingReading.Shard;
+
+    /// <summary>What the log route's level filter means (default: exact level).</summary>
+    public LogLevelReading LogLevels { get; set; } = LogLevelReading.Exact;
+
+    /// <summary>Console lines per generated run (any size; defaults 12 tiny, 60 demo, 20 large).</summary>
+    public int? LogLinesPerRun { get; set; }
+
+    /// <summary>How <c>/house/metrics/scalar/export</c> names and orders its CSV columns.</summary>
+    public ExportColumnStyle ExportColumns { get; set; }
 
     /// <summary>
     /// How a client-chosen run id is kept (unknown in the SDK, §4.13). False (default): an id shaped like a server cuid

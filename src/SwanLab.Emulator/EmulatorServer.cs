@@ -79,6 +79,7 @@ public sealed class EmulatorServer : IAsyncDisposable
             app.Use(LegacyMiddleware(backend));
         }
 
+        app.Use(ServerVariants.Middleware(backend));
         app.UseRouting();
         app.Use(FaultMiddleware(backend));
         MapAll(app, backend);
@@ -155,6 +156,24 @@ public sealed class EmulatorServer : IAsyncDisposable
             if (Num("slowRate") is { } slow) { f.SlowRate = slow; }
             if (Num("slowMs") is { } slowMs) { f.SlowDelay = TimeSpan.FromMilliseconds(slowMs); }
             if (Num("malformedRate") is { } malformedRate) { f.MalformedRate = malformedRate; }
+            string? Text(string name) => body[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var t) ? t : null;
+            try
+            {
+                if (body["absentRoutes"] is System.Text.Json.Nodes.JsonArray absent)
+                {
+                    f.AbsentRoutes = absent.Select(a => ServerVariants.Parse(a?.GetValue<string>() ?? ""))
+                        .Aggregate(EmulatorRoutes.None, (all, one) => all | one);
+                }
+
+                if (Text("logPaging") is { } paging) { f.LogPaging = ServerVariants.ParsePaging(paging); }
+                if (Text("logLevels") is { } levels) { f.LogLevels = ServerVariants.ParseLevels(levels); }
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+            {
+                await Json.BadRequest(ctx, e.Message);
+                return;
+            }
+
             if (body["malformed"] is System.Text.Json.Nodes.JsonArray targets)
             {
                 try
@@ -187,6 +206,15 @@ public sealed class EmulatorServer : IAsyncDisposable
                 }
 
                 w.WriteEndArray();
+                w.WriteStartArray("absentRoutes");
+                foreach (var name in ServerVariants.Names(f.AbsentRoutes))
+                {
+                    w.WriteStringValue(name);
+                }
+
+                w.WriteEndArray();
+                w.WriteString("logPaging", ServerVariants.Name(f.LogPaging));
+                w.WriteString("logLevels", ServerVariants.Name(f.LogLevels));
                 w.WriteEndObject();
             });
         }));

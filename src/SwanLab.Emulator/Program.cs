@@ -18,6 +18,13 @@ try
             case "--api-key": options.ApiKey = Value(); break;
             case "--self-hosted": options.SelfHosted = true; break;
             case "--legacy": options.Legacy = true; break;
+            case "--no-logs-route": options.AbsentRoutes |= EmulatorRoutes.Logs; break;
+            case "--no-media-routes": options.AbsentRoutes |= EmulatorRoutes.Media; break;
+            case "--no-summaries-route": options.AbsentRoutes |= EmulatorRoutes.Summaries; break;
+            case "--log-paging": options.LogPaging = SwanLab.Emulator.Http.ServerVariants.ParsePaging(Value()); break;
+            case "--log-levels": options.LogLevels = SwanLab.Emulator.Http.ServerVariants.ParseLevels(Value()); break;
+            case "--log-lines": options.LogLinesPerRun = Int(); break;
+            case "--export-columns": options.ExportColumns = Enum.Parse<ExportColumnStyle>(Value().Replace("-", "", StringComparison.Ordinal), ignoreCase: true); break;
             case "--server-run-ids": options.ServerRunIds = true; break;
             case "--server-times": options.ServerTimes = true; break;
             case "--end-session-on-finish": options.EndSessionOnFinish = true; break;
@@ -38,7 +45,9 @@ try
             case "--presign-expiry-s": options.PresignExpiry = TimeSpan.FromSeconds(Int()); break;
             case "-h" or "--help":
                 Console.WriteLine("""
-                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large|empty] [--api-key KEY21] [--self-hosted] [--legacy] [--server-run-ids] [--server-times] [--end-session-on-finish]
+                    usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large|empty] [--api-key KEY21] [--self-hosted] [--legacy] [--server-run-ids] [--server-times] [--end-session-on-finish] [--export-columns as-requested|run-cuid|reversed|bare-sorted]
+                                            [--no-logs-route] [--no-media-routes] [--no-summaries-route]
+                                            [--log-paging shard|offset|after-epoch] [--log-levels exact|at-or-above|ignored] [--log-lines N]
                                             [--runs N --keys N --points N] [--huge-points N]
                                             [--latency-ms N --jitter-ms N --rate-limit N --fail-rate p --reset-rate p
                                              --truncate-rate p --slow-rate p --slow-ms N --malformed-rate p]

@@ -101,6 +101,7 @@ public sealed class CredentialSpecs : IDisposable
         var ex = Assert.Throws<SwanLabAuthenticationException>(() => CredentialResolver.Resolve(new SwanLabApiOptions { Environment = Env() }));
         Assert.Contains("SWANLAB_API_KEY", ex.Message);
         Assert.Contains("swanlab login", ex.Message);
+        Assert.True(ex.NoApiKey);
     }
 
     [Fact]

@@ -53,7 +53,8 @@ public sealed class LegacyProtocolSpecs
     [Fact]
     public async Task Should_list_keys_from_the_column_list_and_refuse_house_only_reads_clearly()
     {
-        await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(LegacyServer()));
+        var stub = LegacyServer();
+        await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(stub));
         var run = await api.RunAsync("alice/demo/r1");
         var keys = new List<SeriesKey>();
         await foreach (var key in run.SeriesKeysAsync())
@@ -67,7 +68,12 @@ public sealed class LegacyProtocolSpecs
         var ex = await Assert.ThrowsAsync<SwanLabNotSupportedException>(() => run.MetricStatsAsync(["loss"]));
         Assert.Contains("0.7.8", ex.Message);
         await Assert.ThrowsAsync<SwanLabNotSupportedException>(() => run.SampledMetricAsync("loss"));
-        await Assert.ThrowsAsync<SwanLabNotSupportedException>(async () => { await foreach (var _ in run.LogsAsync()) { } });
+        // Logs are asked, not assumed missing: the 404 for the route is recorded once, with the server's answer.
+        var logs = await Assert.ThrowsAsync<SwanLabCapabilityUnavailableException>(async () => { await foreach (var _ in run.LogsAsync()) { } });
+        Assert.Equal(ServerCapability.Logs, logs.Unavailable.Capability);
+        Assert.Equal("GET /api/house/metrics/log answered HTTP 404 Not Found: no route / NOT_FOUND", logs.Unavailable.Answer);
+        await Assert.ThrowsAsync<SwanLabCapabilityUnavailableException>(() => run.AllLogsAsync());
+        Assert.Equal(1, stub.Hits("GET /api/house/metrics/log"));
     }
 
     [Fact]

@@ -62,4 +62,69 @@ public sealed class MetricCsvShapeSpecs
     [Fact]
     public void Should_accept_a_two_column_csv_without_timestamps() =>
         Assert.Equal([new MetricPoint(0, 1.5, null)], Parse("step,loss\n0,1.5\n"));
+
+    private static List<MetricPoint>[] ParseWide(string csv, params string[] keys)
+    {
+        var reader = new MetricCsvReader(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "GET /x.csv", keys, ["dragon-3-", "r1-"]);
+        var all = keys.Select(_ => new List<MetricPoint>()).ToArray();
+        var batches = keys.Select(_ => new List<MetricPoint>()).ToArray();
+        while (reader.ReadBatchesAsync(batches, CancellationToken.None).AsTask().GetAwaiter().GetResult())
+            for (var k = 0; k < keys.Length; k++)
+                all[k].AddRange(batches[k]);
+        return all;
+    }
+
+    [Fact]
+    public void Should_split_a_wide_export_into_one_series_per_key_with_empty_cells_as_no_point()
+    {
+        var series = ParseWide(
+            "step,dragon-3-loss_step,dragon-3-loss_timestamp,dragon-3-acc_step,dragon-3-acc_timestamp\n" +
+            "0,0.52,1722470401000,,\n1,0.48,1722470402000,0.61,1722470402000\n2,,,NaN,1722470403000\n",
+            "loss", "acc");
+        Assert.Equal([new MetricPoint(0, 0.52, 1722470401000), new MetricPoint(1, 0.48, 1722470402000)], series[0]);
+        Assert.Equal(2, series[1].Count);
+        Assert.Equal(new MetricPoint(1, 0.61, 1722470402000), series[1][0]);
+        Assert.True(double.IsNaN(series[1][1].Value));
+    }
+
+    [Theory]
+    [InlineData("step,r1-acc_step,r1-acc_timestamp,r1-loss_step,r1-loss_timestamp\n0,0.1,10,0.9,11\n")]     // other order, cuid prefix
+    [InlineData("step,acc_step,acc_timestamp,loss_step,loss_timestamp\n0,0.1,10,0.9,11\n")]                 // no experiment prefix
+    [InlineData("step,some run-loss_step,some run-loss_timestamp,some run-acc_step,some run-acc_timestamp\n0,0.9,11,0.1,10\n")]
+    [InlineData("step,value,timestamp,value,timestamp\n0,0.9,11,0.1,10\n")]                                 // unnamed: by position, as the SDK
+    public void Should_match_columns_by_the_key_the_header_names_whatever_the_order_or_prefix(string csv)
+    {
+        var series = ParseWide(csv, "loss", "acc");
+        Assert.Equal([new MetricPoint(0, 0.9, 11)], series[0]);
+        Assert.Equal([new MetricPoint(0, 0.1, 10)], series[1]);
+    }
+
+    [Fact]
+    public void Should_not_take_a_key_for_another_key_that_ends_with_it()
+    {
+        // "x-train-loss" ends with "loss" too; the prefix all columns share ("x-train-") decides.
+        var series = ParseWide(
+            "step,x-train-train-loss_step,x-train-train-loss_timestamp,x-train-loss_step,x-train-loss_timestamp\n0,1,10,2,20\n",
+            "loss", "train-loss");
+        Assert.Equal([new MetricPoint(0, 2, 20)], series[0]);
+        Assert.Equal([new MetricPoint(0, 1, 10)], series[1]);
+    }
+
+    [Fact]
+    public void Should_fail_loudly_when_a_requested_key_has_no_column()
+    {
+        var ex = Assert.Throws<SwanLabProtocolException>(() =>
+            ParseWide("step,dragon-3-loss_step,dragon-3-loss_timestamp\n0,0.5,1\n", "loss", "acc"));
+        Assert.Contains("'acc'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("header", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Should_reject_a_wide_header_whose_value_and_timestamp_names_are_swapped()
+    {
+        var ex = Assert.Throws<SwanLabProtocolException>(() => ParseWide(
+            "step,dragon-3-loss_timestamp,dragon-3-loss_step,dragon-3-acc_step,dragon-3-acc_timestamp\n0,0.5,1,0.1,2\n", "loss", "acc"));
+        Assert.Contains("header", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'loss'", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -27,6 +27,36 @@ public sealed class ResilienceSpecs
     }
 
     [Fact]
+    public async Task Should_tell_the_observer_of_each_retry_with_its_endpoint_and_reason()
+    {
+        var stub = new StubHandler().On(WorkspaceRoute, (_, hit) => hit < 2 ? StubHandler.Status(HttpStatusCode.ServiceUnavailable) : StubHandler.Json(WorkspaceJson));
+        var retries = new System.Collections.Concurrent.ConcurrentQueue<SwanLabRetryEvent>();
+        var options = StubHandler.Options(stub);
+        await using var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
+        {
+            ApiKey = options.ApiKey, Host = options.Host, HttpHandler = stub, MaxRetries = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            Environment = options.Environment, OnRetry = retries.Enqueue,
+        });
+
+        await api.WorkspaceAsync();
+
+        Assert.Equal([(WorkspaceRoute, 0, "HTTP 503 Service Unavailable"), (WorkspaceRoute, 1, "HTTP 503 Service Unavailable")],
+            retries.Select(r => (r.Endpoint, r.Attempt, r.Reason)));
+    }
+
+    [Fact]
+    public async Task Should_not_retry_a_failed_TLS_handshake()
+    {
+        var stub = new StubHandler().On("POST /api/login/api_key", (_, _) =>
+            throw new HttpRequestException(HttpRequestError.SecureConnectionError, "The SSL connection could not be established"));
+
+        var ex = await Assert.ThrowsAsync<SwanLabConnectionException>(() => SwanLabApi.ConnectAsync(StubHandler.Options(stub, retries: 5)));
+
+        Assert.Equal(1, stub.Hits("POST /api/login/api_key"));
+        Assert.Contains("SSL", ex.Message);
+    }
+
+    [Fact]
     public async Task Should_retry_connection_resets_and_timeouts()
     {
         var stub = new StubHandler().On(WorkspaceRoute, (_, hit) => hit switch

@@ -72,7 +72,8 @@ internal static class CredentialResolver
         if (key is null)
             throw new SwanLabAuthenticationException(
                 $"No SwanLab API key for {apiHost}: pass SwanLabApiOptions.ApiKey, set SWANLAB_API_KEY, or run `swanlab login` " +
-                "(which writes ~/.swanlab/.netrc; SWANLAB_ROOT or SWANLAB_SAVE_DIR move that folder).");
+                "(which writes ~/.swanlab/.netrc; SWANLAB_ROOT or SWANLAB_SAVE_DIR move that folder).")
+            { NoApiKey = true };
         if (key.Length == 0 || key.Any(char.IsWhiteSpace))
             throw new SwanLabAuthenticationException("The SwanLab API key is empty or contains whitespace.");
 

@@ -124,9 +124,17 @@ internal sealed class SwanLabConnection : IDisposable
                         ? (wait > options.MaxRetryDelay ? options.MaxRetryDelay : wait)
                         : null);
                 },
-                OnRetry = _ =>
+                OnRetry = args =>
                 {
                     statistics.CountRetry();
+                    if (options.OnRetry is { } observe)
+                    {
+                        var reason = args.Outcome.Result is { } failed
+                            ? $"HTTP {(int)failed.StatusCode} {failed.ReasonPhrase}"
+                            : args.Outcome.Exception?.Message ?? "unknown failure";
+                        observe(new SwanLabRetryEvent(args.Context.Properties.GetValue(EndpointKey, "?"), args.AttemptNumber,
+                            args.RetryDelay, reason));
+                    }
                     return default;
                 },
             });
@@ -147,6 +155,8 @@ internal sealed class SwanLabConnection : IDisposable
 
     private static bool IsTransient(Outcome<HttpResponseMessage> outcome, CancellationToken ct) => outcome switch
     {
+        // A TLS handshake that fails fails the same way every time (plain-HTTP server, bad certificate).
+        { Exception: HttpRequestException { HttpRequestError: HttpRequestError.SecureConnectionError } } => false,
         { Exception: HttpRequestException or IOException or TimeoutRejectedException } => true,
         // A cancellation the caller did not ask for is a timeout further down (handler, proxy).
         { Exception: OperationCanceledException } => !ct.IsCancellationRequested,
@@ -284,6 +294,7 @@ internal sealed class SwanLabConnection : IDisposable
             var context = ResilienceContextPool.Shared.Get(ct);
             // Presigned downloads go to the object store, not the API: they don't spend the API's budget.
             context.Properties.Set(SpendsApiBudget, auth != RequestAuth.None);
+            context.Properties.Set(EndpointKey, endpoint);
             context.Properties.Set(RetryKey, retry);
             try
             {
@@ -366,6 +377,7 @@ internal sealed class SwanLabConnection : IDisposable
     }
 
     private static readonly ResiliencePropertyKey<bool> SpendsApiBudget = new("SwanLab.SpendsApiBudget");
+    private static readonly ResiliencePropertyKey<string> EndpointKey = new("SwanLab.Endpoint");
     private static readonly ResiliencePropertyKey<RequestRetry> RetryKey = new("SwanLab.RequestRetry");
 
     /// <summary>Waits for a permit; a full queue means "wait and queue again", never a failed request.</summary>
@@ -414,7 +426,7 @@ internal sealed class SwanLabConnection : IDisposable
         return await ReadJsonAsync(response, endpoint, ct).ConfigureAwait(false);
     }
 
-    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
+    internal static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, string endpoint, CancellationToken ct)
     {
         var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
         if (bytes.Length == 0)

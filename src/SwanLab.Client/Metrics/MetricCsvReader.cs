@@ -5,57 +5,88 @@ using System.IO.Pipelines;
 namespace SwanLab.Client.Metrics;
 
 /// <summary>
-/// Incremental parser of a metric CSV (<c>step,{exp}-{key}_step,{exp}-{key}_timestamp</c>; the <c>_step</c> column
-/// holds the value). Reads through a <see cref="PipeReader"/> and parses bytes in place, so memory stays flat whatever
-/// the series length. A row with an empty value cell has no point; a malformed row is a
-/// <see cref="SwanLabProtocolException"/>. The header's names are not used, but its shape is checked (value column
-/// before its <c>_timestamp</c> column) and every row must have as many cells as the header: a swapped header or a
-/// row cut short would otherwise turn into wrong values or silently missing points.
+/// Incremental parser of a metric CSV, one series or many: the wide export (<c>step,{exp}-{key}_step,
+/// {exp}-{key}_timestamp,...</c>, one row per step; a <c>_step</c> column holds the value) is split into one batch per
+/// key as it is read. Reads through a <see cref="PipeReader"/> and parses bytes in place, so memory stays flat whatever
+/// the series length. An empty value cell is no point; a malformed row is a <see cref="SwanLabProtocolException"/>.
+/// Which cells belong to which key comes from the header (<see cref="MetricCsvColumns"/>), and every row must have as
+/// many cells as the header: a swapped header or a row cut short would otherwise turn into wrong values or silently
+/// missing points.
 /// </summary>
 internal sealed class MetricCsvReader : IAsyncDisposable
 {
     private const int MaxLineLength = 4096;
     private readonly PipeReader _reader;
     private readonly string _endpoint;
-    private readonly int _valueColumn;
+    private readonly IReadOnlyList<string>? _keys;
+    private readonly IReadOnlyList<string> _preferredPrefixes;
     private readonly byte[] _scratch = new byte[MaxLineLength];
+    private readonly List<MetricPoint>[] _single = new List<MetricPoint>[1];
+    private int[] _cellStart = [];
+    private int[] _cellLength = [];
+    private int[] _valueColumn = [];
+    private int[] _timestampColumn = [];
     private long _lineNumber;
     private int _headerCells;
     private bool _done;
 
-    public MetricCsvReader(Stream stream, string endpoint, int valueColumn = 1)
+    /// <summary>One series whose key is not known: its columns are read by position (1 and 2).</summary>
+    public MetricCsvReader(Stream stream, string endpoint)
+        : this(stream, endpoint, null, [])
+    {
+    }
+
+    /// <summary>
+    /// The series of <paramref name="keys"/> (null: one series read by position); <paramref name="preferredPrefixes"/>
+    /// are the header prefixes expected before each key (e.g. <c>"{run name}-"</c>), used to break ties.
+    /// </summary>
+    public MetricCsvReader(Stream stream, string endpoint, IReadOnlyList<string>? keys, IReadOnlyList<string> preferredPrefixes)
     {
         _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, leaveOpen: true));
         _endpoint = endpoint;
-        _valueColumn = valueColumn;
+        _keys = keys;
+        _preferredPrefixes = preferredPrefixes;
     }
 
-    /// <summary>Fills <paramref name="batch"/> with the next points; returns false (with an empty batch) at the end.</summary>
-    public async ValueTask<bool> ReadBatchAsync(List<MetricPoint> batch, CancellationToken ct)
+    /// <summary>Fills <paramref name="batch"/> with the next points of a one-series CSV; false (empty batch) at the end.</summary>
+    public ValueTask<bool> ReadBatchAsync(List<MetricPoint> batch, CancellationToken ct)
     {
-        batch.Clear();
-        while (batch.Count == 0)
+        _single[0] = batch;
+        return ReadBatchesAsync(_single, ct);
+    }
+
+    /// <summary>
+    /// Fills <paramref name="batches"/> (one list per key, request order) with the next points; returns false, with
+    /// every list empty, at the end. A call returns once at least one key has points.
+    /// </summary>
+    public async ValueTask<bool> ReadBatchesAsync(IReadOnlyList<List<MetricPoint>> batches, CancellationToken ct)
+    {
+        foreach (var batch in batches)
+            batch.Clear();
+        while (true)
         {
             if (_done)
                 return false;
             var result = await _reader.ReadAsync(ct).ConfigureAwait(false);
             var buffer = result.Buffer;
-            ParseLines(ref buffer, batch, result.IsCompleted);
+            var added = ParseLines(ref buffer, batches, result.IsCompleted);
             _reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
                 _done = true;
+            if (added)
+                return true;
         }
-        return true;
     }
 
-    private void ParseLines(ref ReadOnlySequence<byte> buffer, List<MetricPoint> batch, bool final)
+    private bool ParseLines(ref ReadOnlySequence<byte> buffer, IReadOnlyList<List<MetricPoint>> batches, bool final)
     {
+        var added = false;
         var reader = new SequenceReader<byte>(buffer);
         while (reader.TryReadTo(out ReadOnlySequence<byte> line, (byte)'\n'))
-            ParseLine(line, batch);
+            added |= ParseLine(line, batches);
         if (final && !reader.End)
         {
-            ParseLine(reader.UnreadSequence, batch);
+            added |= ParseLine(reader.UnreadSequence, batches);
             reader.AdvanceToEnd();
         }
         else if (reader.Remaining > MaxLineLength)
@@ -63,9 +94,10 @@ internal sealed class MetricCsvReader : IAsyncDisposable
             throw new SwanLabProtocolException($"Metric CSV line {_lineNumber + 1} is longer than {MaxLineLength} bytes.", _endpoint);
         }
         buffer = buffer.Slice(reader.Position);
+        return added;
     }
 
-    private void ParseLine(ReadOnlySequence<byte> sequence, List<MetricPoint> batch)
+    private bool ParseLine(ReadOnlySequence<byte> sequence, IReadOnlyList<List<MetricPoint>> batches)
     {
         _lineNumber++;
         if (sequence.Length > MaxLineLength)
@@ -84,25 +116,26 @@ internal sealed class MetricCsvReader : IAsyncDisposable
             line = line[..^1];
         if (_lineNumber == 1)
         {
-            CheckHeader(line);
-            return;
+            ReadHeader(line, batches.Count);
+            return false;
         }
         if (line.IsEmpty)
-            return;
+            return false;
 
-        ReadOnlySpan<byte> stepCell = default, valueCell = default, timestampCell = default;
         var column = 0;
-        var rest = line;
+        var offset = 0;
         while (true)
         {
-            var comma = rest.IndexOf((byte)',');
-            var cell = Unquote(comma < 0 ? rest : rest[..comma]);
-            if (column == 0) stepCell = cell;
-            else if (column == _valueColumn) valueCell = cell;
-            else if (column == _valueColumn + 1) timestampCell = cell;
+            var comma = line[offset..].IndexOf((byte)',');
+            var end = comma < 0 ? line.Length : offset + comma;
+            if (column < _headerCells)
+            {
+                _cellStart[column] = offset;
+                _cellLength[column] = end - offset;
+            }
             if (comma < 0)
                 break;
-            rest = rest[(comma + 1)..];
+            offset = end + 1;
             column++;
         }
         if (column + 1 != _headerCells)
@@ -110,27 +143,36 @@ internal sealed class MetricCsvReader : IAsyncDisposable
                 $"Metric CSV line {_lineNumber} has {column + 1} of the {_headerCells} cells its header names (a row cut short?): '{Excerpt(line)}'.",
                 _endpoint);
 
+        var stepCell = Cell(line, 0);
         if (!TryParseStep(stepCell, out var step))
             throw Malformed("step", stepCell);
-        if (valueCell.IsEmpty)
-            return;
-        if (!MetricNumbers.TryParse(valueCell, out var value))
-            throw Malformed("value", valueCell);
-        long? timestamp = null;
-        if (!timestampCell.IsEmpty)
+        var added = false;
+        for (var k = 0; k < _valueColumn.Length; k++)
         {
-            if (!TryParseStep(timestampCell, out var ts))
-                throw Malformed("timestamp", timestampCell);
-            timestamp = ts;
+            var valueCell = Cell(line, _valueColumn[k]);
+            if (valueCell.IsEmpty)
+                continue;
+            if (!MetricNumbers.TryParse(valueCell, out var value))
+                throw Malformed("value", valueCell);
+            long? timestamp = null;
+            var timestampCell = Cell(line, _timestampColumn[k]);
+            if (!timestampCell.IsEmpty)
+            {
+                if (!TryParseStep(timestampCell, out var ts))
+                    throw Malformed("timestamp", timestampCell);
+                timestamp = ts;
+            }
+            batches[k].Add(new MetricPoint(step, value, timestamp));
+            added = true;
         }
-        batch.Add(new MetricPoint(step, value, timestamp));
+        return added;
     }
 
-    /// <summary>
-    /// Counts the header's cells (names may be quoted and hold commas) and checks the value column is not a
-    /// timestamp column and is followed by its timestamp column, when there is one.
-    /// </summary>
-    private void CheckHeader(ReadOnlySpan<byte> line)
+    private ReadOnlySpan<byte> Cell(ReadOnlySpan<byte> line, int column) =>
+        column < 0 ? default : Unquote(line.Slice(_cellStart[column], _cellLength[column]));
+
+    /// <summary>Splits the header (names may be quoted and hold commas) and resolves each key's columns.</summary>
+    private void ReadHeader(ReadOnlySpan<byte> line, int batchCount)
     {
         var text = System.Text.Encoding.UTF8.GetString(line).TrimStart('\uFEFF');
         var names = new List<string>();
@@ -141,20 +183,20 @@ internal sealed class MetricCsvReader : IAsyncDisposable
             var c = text[i];
             if (c == '"' && quoted && i + 1 < text.Length && text[i + 1] == '"') { cell.Append('"'); i++; }
             else if (c == '"') quoted = !quoted;
-            else if (c == ',' && !quoted) { names.Add(cell.ToString()); cell.Clear(); }
+            else if (c == ',' && !quoted) { names.Add(cell.ToString().Trim()); cell.Clear(); }
             else cell.Append(c);
         }
-        names.Add(cell.ToString());
+        names.Add(cell.ToString().Trim());
         _headerCells = names.Count;
-        string? problem = null;
-        if (names.Count <= _valueColumn)
-            problem = $"has {names.Count} column(s), no value column";
-        else if (names[_valueColumn].Trim().EndsWith("_timestamp", StringComparison.Ordinal))
-            problem = $"names a timestamp column ('{names[_valueColumn]}') where the value column should be";
-        else if (names.Count > _valueColumn + 1 && !names[_valueColumn + 1].Trim().EndsWith("_timestamp", StringComparison.Ordinal))
-            problem = $"names '{names[_valueColumn + 1]}' where the value's _timestamp column should be";
-        if (problem is not null)
-            throw new SwanLabProtocolException($"Metric CSV header '{Excerpt(line)}' {problem}.", _endpoint);
+        _cellStart = new int[names.Count];
+        _cellLength = new int[names.Count];
+        var header = Excerpt(line);
+        var columns = MetricCsvColumns.Resolve(names, _keys, _preferredPrefixes,
+            problem => new SwanLabProtocolException($"Metric CSV header '{header}' {problem}.", _endpoint));
+        if (columns.ValueColumn.Count != batchCount)
+            throw new InvalidOperationException($"{batchCount} batch list(s) for {columns.ValueColumn.Count} key(s).");
+        _valueColumn = [.. columns.ValueColumn];
+        _timestampColumn = [.. columns.TimestampColumn];
     }
 
     private static string Excerpt(ReadOnlySpan<byte> bytes)

@@ -5,9 +5,13 @@ namespace SwanLab.Client.RateLimiting;
 /// <summary>
 /// A request-rate budget that spaces requests evenly (no bursts) at <see cref="CurrentRate"/> per second.
 /// Fixed mode keeps the rate it was given: even spacing at exactly the server's limit never trips a token bucket.
-/// Adaptive mode finds an unknown limit: it grows while requests queue on it and no 429 arrives, and backs off
-/// multiplicatively on <see cref="ReportThrottled"/> (AIMD, with a remembered ceiling so it climbs back fast
-/// to just below the last rate that was throttled, then probes slowly).
+/// Adaptive mode finds an unknown limit. Started without a rate it does not pace at all (only the callers' own
+/// concurrency bounds them) until the server first answers 429, so a server without a limit is used at full speed
+/// from the first request; that first 429 means the server's budget just ran out, and what it accepted over the
+/// last second (grants minus 429s; a server's burst is typically a second of its rate) becomes the first estimate:
+/// the rate starts at 90% of it. From there it is AIMD: it grows while requests queue on it and no 429 arrives
+/// (climbing fast back to just below the last throttled rate, then probing, faster the longer no 429 comes, and
+/// forgetting a ceiling it passed by 25%), and backs off multiplicatively on <see cref="ReportThrottled"/>.
 /// Share one instance between all clients that spend the same server budget.
 /// </summary>
 public sealed class RequestPacer : RateLimiter
@@ -16,6 +20,9 @@ public sealed class RequestPacer : RateLimiter
     // One overshoot draws 429s for about one round trip; cutting again within that window would punish it twice,
     // but waiting much longer lets the excess keep drawing 429s.
     private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromMilliseconds(300);
+    // Grants and 429s of the last second, in 50 ms buckets: what the server accepted just before its first 429.
+    private const int HistoryBuckets = 20;
+    private static readonly TimeSpan HistoryBucket = TimeSpan.FromMilliseconds(50);
 
     private readonly Lock _gate = new();
     private readonly bool _adaptive;
@@ -34,18 +41,24 @@ public sealed class RequestPacer : RateLimiter
     private long _waitingNow;
     private long _totalGranted;
     private long _throttles;
+    private bool _unbounded;
+    private int _probeRounds;
+    private readonly long[] _grantHistory = new long[HistoryBuckets];
+    private readonly long[] _throttleHistory = new long[HistoryBuckets];
+    private readonly long[] _historySlot = new long[HistoryBuckets];
     // Bumped whenever booked slots stop being valid (a rate cut, a Retry-After pause): waiters that booked before it
     // book again when they wake, so a cut takes effect at once instead of after the queue booked at the old rate.
     private long _bookingGeneration;
 
-    private RequestPacer(double rate, bool adaptive, double minRate, double maxRate, TimeProvider? clock)
+    private RequestPacer(double? rate, bool adaptive, double minRate, double maxRate, TimeProvider? clock)
     {
-        if (!(rate > 0) || double.IsInfinity(rate))
+        if (rate is { } given && (!(given > 0) || double.IsInfinity(given)))
         {
             throw new ArgumentOutOfRangeException(nameof(rate), rate, "The request rate must be a positive number.");
         }
 
-        _rate = rate;
+        _unbounded = rate is null;
+        _rate = rate ?? maxRate;
         _adaptive = adaptive;
         _minRate = minRate;
         _maxRate = maxRate;
@@ -57,10 +70,16 @@ public sealed class RequestPacer : RateLimiter
     public static RequestPacer Fixed(double requestsPerSecond, TimeProvider? clock = null) =>
         new(requestsPerSecond, adaptive: false, requestsPerSecond, requestsPerSecond, clock);
 
-    /// <summary>A pacer that starts at <paramref name="initialRequestsPerSecond"/> and discovers the server's limit.</summary>
-    public static RequestPacer Adaptive(double initialRequestsPerSecond, double minRequestsPerSecond = 1,
+    /// <summary>
+    /// A pacer that discovers the server's limit: not pacing at all until the first 429 when
+    /// <paramref name="initialRequestsPerSecond"/> is null, else starting at that rate.
+    /// </summary>
+    public static RequestPacer Adaptive(double? initialRequestsPerSecond = null, double minRequestsPerSecond = 1,
         double maxRequestsPerSecond = 10_000, TimeProvider? clock = null) =>
         new(initialRequestsPerSecond, adaptive: true, minRequestsPerSecond, maxRequestsPerSecond, clock);
+
+    /// <summary>True while an adaptive pacer has not been throttled yet and so does not pace.</summary>
+    public bool Unbounded { get { lock (_gate) { return _unbounded; } } }
 
     /// <summary>The rate requests are currently spaced at.</summary>
     public double CurrentRate { get { lock (_gate) { return _rate; } } }
@@ -96,6 +115,22 @@ public sealed class RequestPacer : RateLimiter
             // Adaptive: the rate cut is the answer. The throttled request itself waits Retry-After in the client's
             // retry; pausing every other request as well would throw away a second of budget per 429.
             _windowThrottled++;
+            Record(_throttleHistory, now, 1);
+            _probeRounds = 0;
+            if (_unbounded)
+            {
+                // The server's budget just ran out: what it accepted over the last second is the first estimate.
+                _unbounded = false;
+                var (granted, throttled) = History(now);
+                _ceiling = Math.Clamp(granted - throttled, _minRate, _maxRate);
+                _rate = Math.Max(_minRate, _ceiling.Value * 0.9);
+                _lastDecreaseTicks = _lastAdjustTicks = _windowStartTicks = now;
+                _grantedSinceAdjust = _windowGranted = _windowThrottled = 0;
+                _nextSlotTicks = now + ToTicks(TimeSpan.FromSeconds(1 / _rate));
+                _bookingGeneration++;
+                return;
+            }
+
             if (_lastDecreaseTicks is { } last && Elapsed(last, now) < DecreaseCooldown)
             {
                 return;
@@ -211,7 +246,11 @@ public sealed class RequestPacer : RateLimiter
     {
         Adjust(now);
         var start = Math.Max(now, _nextSlotTicks);
-        _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
+        if (!_unbounded)
+        {
+            _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
+        }
+
         if (!counted)
         {
             return start;
@@ -226,6 +265,7 @@ public sealed class RequestPacer : RateLimiter
         }
 
         _windowGranted += permitCount;
+        Record(_grantHistory, now, permitCount);
         Interlocked.Add(ref _totalGranted, permitCount);
         return start;
     }
@@ -234,7 +274,7 @@ public sealed class RequestPacer : RateLimiter
     private void Adjust(long now)
     {
         var sinceAdjust = Elapsed(_lastAdjustTicks, now);
-        if (!_adaptive || sinceAdjust < AdjustInterval)
+        if (!_adaptive || _unbounded || sinceAdjust < AdjustInterval)
         {
             return;
         }
@@ -245,15 +285,53 @@ public sealed class RequestPacer : RateLimiter
         {
             _rate = _ceiling switch
             {
-                null => _rate * 1.25,                                   // slow start: no limit seen yet
+                null => _rate * 1.5,                                    // slow start: no limit seen yet
                 { } c when _rate < c * 0.95 => _rate + (c * 0.95 - _rate) * 0.5, // climb back fast to just below it
-                _ => _rate * 1.01,                                     // probe gently past it; the limit may have risen
+                // Probe past it, gently at first (the limit is usually where it was) and faster each second no 429
+                // comes (it may have risen, or the first estimate was low).
+                _ => _rate * (1 + 0.01 * (1 << Math.Min(4, _probeRounds++ / 4))),
             };
+            if (_ceiling is { } ceiling && _rate > ceiling * 1.25)
+            {
+                _ceiling = null;
+            }
+
             _rate = Math.Clamp(_rate, _minRate, _maxRate);
         }
 
         _lastAdjustTicks = now;
         _grantedSinceAdjust = 0;
+    }
+
+    private void Record(long[] history, long now, long count)
+    {
+        var slot = now / ToTicks(HistoryBucket);
+        var i = (int)(slot % HistoryBuckets);
+        if (_historySlot[i] != slot)
+        {
+            _historySlot[i] = slot;
+            _grantHistory[i] = 0;
+            _throttleHistory[i] = 0;
+        }
+
+        history[i] += count;
+    }
+
+    /// <summary>Grants and 429s of the last second (the buckets still in it).</summary>
+    private (long Granted, long Throttled) History(long now)
+    {
+        var slot = now / ToTicks(HistoryBucket);
+        long granted = 0, throttled = 0;
+        for (var i = 0; i < HistoryBuckets; i++)
+        {
+            if (slot - _historySlot[i] < HistoryBuckets)
+            {
+                granted += _grantHistory[i];
+                throttled += _throttleHistory[i];
+            }
+        }
+
+        return (granted, throttled);
     }
 
     private static void ValidatePermits(int permitCount)

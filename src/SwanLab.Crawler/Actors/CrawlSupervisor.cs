@@ -275,7 +275,11 @@ public sealed class CrawlSupervisor : UnitActor
         var failures = BackupContents.Failures(state, _failures);
         var summary = new BackupSummary(BackupSources.Of(_source.Identity, _settings), _started, DateTimeOffset.UtcNow,
             state, Complete: _failures.Count == 0, BackupContents.Files(state, failures), failures,
-            state.Suspects.Where(s => !_handled.Contains(s)).Order(StringComparer.Ordinal).ToList());
+            state.Suspects.Where(s => !_handled.Contains(s)).Order(StringComparer.Ordinal).ToList())
+        {
+            Unavailable = UnavailableReads(),
+            Offered = _source is IServerReadsSource reads ? reads.Offered : [],
+        };
         PipeWork(async ct =>
         {
             await writer.FinishAsync(summary, ct);
@@ -346,6 +350,8 @@ public sealed class CrawlSupervisor : UnitActor
         }
     }
 
+    private IReadOnlyList<UnavailableRead> UnavailableReads() => _source is IServerReadsSource reads ? reads.Unavailable : [];
+
     private IReadOnlyList<CheckpointEntry> SortedFailures() =>
         _failures.OrderBy(f => f.RunPath, StringComparer.Ordinal).ToList();
 
@@ -355,7 +361,7 @@ public sealed class CrawlSupervisor : UnitActor
         PublishRequestStats();
         var result = new CrawlResult(_workspaceCount, _projectCount, _runCount, _done, _skipped, _failed, _points,
             Complete: !_cancelled && _fatal is null && _failures.Count == 0, Cancelled: _cancelled && _fatal is null,
-            SortedFailures());
+            SortedFailures()) { Unavailable = UnavailableReads() };
         _replyTo.Tell(_fatal is { } fatal
             ? new CrawlProtocol.CrawlAborted(fatal.Path, fatal.Failure, result)
             : new CrawlProtocol.CrawlFinished(result));

@@ -57,9 +57,9 @@ public sealed class ProgressPublisherActor : ReceiveActor
     private void Publish(CrawlEvent e)
     {
         if (_closed) return;
-        if (e is CrawlEvent.PointsWritten more && _pending.Last?.Value is CrawlEvent.PointsWritten last)
+        if (e is CrawlEvent.PointsWritten more && _pending.Last?.Value is CrawlEvent.PointsWritten last && last.RunPath == more.RunPath)
         {
-            _pending.Last.Value = new CrawlEvent.PointsWritten(last.Points + more.Points);
+            _pending.Last.Value = last with { Points = last.Points + more.Points };
             return;
         }
         _pending.AddLast(e);

@@ -224,7 +224,7 @@ public sealed class ProjectActor : UnitActor
             return;
         }
         var attempt = _attempts[run.Path] = _attempts.GetValueOrDefault(run.Path) + 1;
-        if (attempt == 1) _context.Progress.Tell(new CrawlEvent.RunStarted(run.Path));
+        _context.Progress.Tell(new CrawlEvent.RunStarted(run.Path, attempt));
         var child = SpawnChild(RunExportActor.Props(_context, run, attempt, _checkpoint.Runs.GetValueOrDefault(run.Path)),
             ActorNames.For("run", run.Path, attempt));
         _exporting[child] = run.Path;
@@ -236,7 +236,8 @@ public sealed class ProjectActor : UnitActor
         StopChild(Sender);
         _context.RunSlots.Tell(new SlotGateProtocol.ReleaseSlot(exported.RunPath));
         _context.Supervisor.Tell(new CrawlProtocol.RunResolved(RunOutcome.Done, exported.Entry, exported.Points));
-        _context.Progress.Tell(new CrawlEvent.RunCompleted(exported.RunPath, exported.Points, exported.Entry.Files.Count));
+        _context.Progress.Tell(new CrawlEvent.RunCompleted(exported.RunPath, exported.Points, exported.Entry.Files.Count,
+            exported.Entry.Files.Sum(f => f.Bytes)));
         _unresolved.Remove(exported.RunPath);
         FinishIfDone();
     }

@@ -17,7 +17,8 @@ public static class RunExportProtocol
 
 /// <summary>
 /// Exports one run, addressed by its path (no state shared with other runs, so it could be a sharded entity):
-/// run.json, then each series through a <see cref="SeriesFetchActor"/> admitted by the shared series gate, logs and
+/// run.json, then its series in batches of up to 16 keys (one server export each) through a <see cref="SeriesFetchActor"/>
+/// admitted by the shared series gate with one slot per series of the batch (so the gate still bounds open sinks), logs and
 /// media alongside, then metrics/index.json, then the files its previous export recorded and this one did not write
 /// again are removed; only after all of that is durable is the Done entry (files, and what the run holds) sent to the
 /// checkpoint writer, and only after the writer confirms does the project hear <see cref="RunExportProtocol.RunExported"/>.
@@ -40,7 +41,10 @@ public sealed class RunExportActor : UnitActor
     private readonly int _attempt;
     private readonly CheckpointEntry? _previous;
     private readonly string _runPath;
-    private readonly Dictionary<string, SeriesInfo> _waitingForSlot = new(StringComparer.Ordinal);
+    /// <summary>Keys per House query (the SDK's MAX_METRIC_KEY_BATCH_SIZE).</summary>
+    internal const int MaxSeriesPerBatch = 16;
+
+    private readonly Dictionary<string, IReadOnlyList<SeriesInfo>> _waitingForSlot = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _fetching = new();
     private readonly List<SeriesIndexEntry> _exported = [];
     private readonly List<WrittenFile> _files = [];
@@ -113,18 +117,21 @@ public sealed class RunExportActor : UnitActor
 
     protected override void OnChildStopped(IActorRef child)
     {
-        if (_fetching.Remove(child, out var key))
-            Fail(new UnitFailure("crash", $"series '{key}' stopped without a result", false));
+        if (_fetching.Remove(child, out var token))
+            Fail(new UnitFailure("crash", $"series {token} stopped without a result", false));
     }
 
     private void OnPrepared(RunPrepared prepared)
     {
         _run = prepared.Run;
         _files.Add(prepared.RunFile);
-        foreach (var series in prepared.Series)
+        var perBatch = BatchSize(_context.Settings);
+        var batches = prepared.Series.DistinctBy(s => s.Key, StringComparer.Ordinal).Chunk(perBatch).ToList();
+        for (var b = 0; b < batches.Count; b++)
         {
-            if (_waitingForSlot.TryAdd(series.Key, series))
-                _context.SeriesSlots.Tell(new SlotGateProtocol.RequestSlot(series.Key));
+            var token = "batch-" + b.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _waitingForSlot[token] = batches[b];
+            _context.SeriesSlots.Tell(new SlotGateProtocol.RequestSlot(token, batches[b].Length));
         }
 
         var source = _context.Source;
@@ -146,6 +153,9 @@ public sealed class RunExportActor : UnitActor
         });
     }
 
+    /// <summary>Series per download: 16 as the SDK asks, fewer when the series gate has fewer slots than that.</summary>
+    internal static int BatchSize(CrawlSettings settings) => Math.Clamp(settings.SeriesConcurrency, 1, MaxSeriesPerBatch);
+
     private void OnSeriesSlot(SlotGateProtocol.SlotGranted granted)
     {
         if (_run is null || !_waitingForSlot.Remove(granted.Token, out var series))
@@ -153,16 +163,16 @@ public sealed class RunExportActor : UnitActor
             Sender.Tell(new SlotGateProtocol.ReleaseSlot(granted.Token));
             return;
         }
-        var child = SpawnChild(SeriesFetchActor.Props(_context, _run, series), ActorNames.For("series", series.Key));
-        _fetching[child] = series.Key;
+        var child = SpawnChild(SeriesFetchActor.Props(_context, _run, granted.Token, series), ActorNames.For("series", granted.Token));
+        _fetching[child] = granted.Token;
     }
 
     private void OnSeriesExported(SeriesFetchProtocol.SeriesExported exported)
     {
         if (!_fetching.Remove(Sender)) return;
         StopChild(Sender);
-        _context.SeriesSlots.Tell(new SlotGateProtocol.ReleaseSlot(exported.Key));
-        _exported.Add(exported.Entry);
+        _context.SeriesSlots.Tell(new SlotGateProtocol.ReleaseSlot(exported.BatchToken));
+        _exported.AddRange(exported.Entries);
         TryFinish();
     }
 

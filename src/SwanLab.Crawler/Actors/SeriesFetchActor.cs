@@ -10,18 +10,20 @@ namespace SwanLab.Crawler.Actors;
 /// <summary>What a <see cref="SeriesFetchActor"/> tells its run (its parent) when done.</summary>
 public static class SeriesFetchProtocol
 {
-    public sealed record SeriesExported(string RunPath, string Key, SeriesIndexEntry Entry);
-    public sealed record SeriesFailed(string RunPath, string Key, UnitFailure Failure);
+    /// <summary>Every series of the batch is durable; <paramref name="Entries"/> in the batch's order.</summary>
+    public sealed record SeriesExported(string RunPath, string BatchToken, IReadOnlyList<SeriesIndexEntry> Entries);
+    public sealed record SeriesFailed(string RunPath, string BatchToken, UnitFailure Failure);
 }
 
 /// <summary>
-/// Streams one metric series of one run into its sink. An async loop reads
-/// <see cref="ICrawlSource.StreamSeriesAsync"/> into a bounded <see cref="Channel{T}"/> of point chunks (at most
-/// <see cref="CrawlSettings.ChannelCapacity"/> points in all), a writer loop drains it into the <see cref="ISeriesSink"/>, so a slow
-/// disk slows the download instead of filling memory. The result returns as a message (PipeTo); the loops never touch
-/// the actor. The streamed series is checked against what the server reported (<see cref="SeriesInfo.LastStep"/>,
-/// <see cref="SeriesInfo.ExpectedPoints"/>) and steps must increase, so a silently truncated response fails.
-/// On failure: the sink is disposed uncompleted (its temp file deleted) and <see cref="SeriesFetchProtocol.SeriesFailed"/>
+/// Streams a batch of metric series of one run (up to 16 keys, fetched as the server answers them: one export for
+/// all) into one sink each. An async loop reads <see cref="ICrawlSource.StreamSeriesBatchAsync"/> into a bounded
+/// <see cref="Channel{T}"/> of point chunks tagged with their series (at most <see cref="CrawlSettings.ChannelCapacity"/>
+/// points in all), a writer loop drains it into the sinks, so a slow disk slows the download instead of filling memory.
+/// The result returns as a message (PipeTo); the loops never touch the actor. Each streamed series is checked against
+/// what the server reported (<see cref="SeriesInfo.LastStep"/>, <see cref="SeriesInfo.ExpectedPoints"/>) and its steps
+/// must increase, so a silently truncated response fails.
+/// On failure: every sink is disposed uncompleted (its temp file deleted) and <see cref="SeriesFetchProtocol.SeriesFailed"/>
 /// goes to the run, which fails the whole run attempt (the run is retried as a unit). An unexpected crash stops this
 /// actor; the run sees it stop without a result and treats that as a failure too.
 /// </summary>
@@ -31,41 +33,46 @@ public sealed class SeriesFetchActor : UnitActor
     private const int MaxChunkPoints = 1024;
 
     private readonly RunDetail _run;
-    private readonly SeriesInfo _series;
+    private readonly string _token;
+    private readonly IReadOnlyList<SeriesInfo> _series;
 
-    public static Props Props(CrawlContext context, RunDetail run, SeriesInfo series) =>
-        Akka.Actor.Props.Create(() => new SeriesFetchActor(context, run, series));
+    public static Props Props(CrawlContext context, RunDetail run, string batchToken, IReadOnlyList<SeriesInfo> series) =>
+        Akka.Actor.Props.Create(() => new SeriesFetchActor(context, run, batchToken, series));
 
-    public SeriesFetchActor(CrawlContext context, RunDetail run, SeriesInfo series)
+    public SeriesFetchActor(CrawlContext context, RunDetail run, string batchToken, IReadOnlyList<SeriesInfo> series)
     {
         _run = run;
+        _token = batchToken;
         _series = series;
         var source = context.Source;
         var writer = context.Writer;
         var progress = context.Progress;
         var settings = context.Settings;
-        PipeWork(ct => StreamAsync(source, writer, progress, settings, run, series, ct));
+        PipeWork(async ct => new Exported(await StreamAsync(source, writer, progress, settings, run, series, ct)));
     }
+
+    private sealed record Exported(IReadOnlyList<SeriesIndexEntry> Entries);
 
     protected override void OnWorkDone(object result)
     {
         switch (result)
         {
-            case SeriesIndexEntry entry:
-                Context.Parent.Tell(new SeriesFetchProtocol.SeriesExported(_run.Path, _series.Key, entry));
+            case Exported exported:
+                Context.Parent.Tell(new SeriesFetchProtocol.SeriesExported(_run.Path, _token, exported.Entries));
                 break;
             case Status.Failure failure:
                 // A download's endpoint is a presigned URL, so errors from the CSV itself would not say which series.
                 var unitFailure = UnitFailure.From(failure.Cause);
-                if (!unitFailure.Message.Contains($"'{_series.Key}'", StringComparison.Ordinal))
-                    unitFailure = unitFailure with { Message = $"series '{_series.Key}': {unitFailure.Message}" };
-                Context.Parent.Tell(new SeriesFetchProtocol.SeriesFailed(_run.Path, _series.Key, unitFailure));
+                if (unitFailure.Message.StartsWith("Metric CSV", StringComparison.Ordinal) ||
+                    !_series.Any(s => unitFailure.Message.Contains($"'{s.Key}'", StringComparison.Ordinal)))
+                    unitFailure = unitFailure with { Message = $"series '{string.Join(", ", _series.Select(s => s.Key))}': {unitFailure.Message}" };
+                Context.Parent.Tell(new SeriesFetchProtocol.SeriesFailed(_run.Path, _token, unitFailure));
                 break;
         }
     }
 
-    internal static async Task<SeriesIndexEntry> StreamAsync(ICrawlSource source, IBackupWriter writer, IActorRef progress,
-        CrawlSettings settings, RunDetail run, SeriesInfo series, CancellationToken unitToken)
+    internal static async Task<IReadOnlyList<SeriesIndexEntry>> StreamAsync(ICrawlSource source, IBackupWriter writer, IActorRef progress,
+        CrawlSettings settings, RunDetail run, IReadOnlyList<SeriesInfo> series, CancellationToken unitToken)
     {
         using var loops = CancellationTokenSource.CreateLinkedTokenSource(unitToken);
         var ct = loops.Token;
@@ -80,27 +87,37 @@ public sealed class SeriesFetchActor : UnitActor
         });
         var producer = Task.Run(async () =>
         {
+            // One chunk being filled per series: the source interleaves series, and each chunk must hold one series.
+            var buffers = new SeriesPoint[]?[series.Count];
+            var filled = new int[series.Count];
             try
             {
-                var buffer = ArrayPool<SeriesPoint>.Shared.Rent(chunkPoints);
-                var filled = 0;
-                await foreach (var batch in source.StreamSeriesAsync(run, series, settings.Sample, ct))
+                await foreach (var batch in source.StreamSeriesBatchAsync(run, series, settings.Sample, ct))
                 {
+                    var s = batch.SeriesIndex;
+                    if ((uint)s >= (uint)series.Count)
+                        throw new InvalidOperationException($"the source sent points for series #{s} of a batch of {series.Count}");
                     // The source reuses its batch, so its points are copied into chunks the writer loop owns.
-                    for (var taken = 0; taken < batch.Length;)
+                    for (var taken = 0; taken < batch.Points.Length;)
                     {
-                        var count = Math.Min(chunkPoints - filled, batch.Length - taken);
-                        batch.Span.Slice(taken, count).CopyTo(buffer.AsSpan(filled));
+                        buffers[s] ??= ArrayPool<SeriesPoint>.Shared.Rent(chunkPoints);
+                        var count = Math.Min(chunkPoints - filled[s], batch.Points.Length - taken);
+                        batch.Points.Span.Slice(taken, count).CopyTo(buffers[s]!.AsSpan(filled[s]));
                         taken += count;
-                        filled += count;
-                        if (filled < chunkPoints) continue;
-                        await chunks.Writer.WriteAsync(new PointChunk(buffer, filled), ct);
-                        buffer = ArrayPool<SeriesPoint>.Shared.Rent(chunkPoints);
-                        filled = 0;
+                        filled[s] += count;
+                        if (filled[s] < chunkPoints) continue;
+                        await chunks.Writer.WriteAsync(new PointChunk(s, buffers[s]!, filled[s]), ct);
+                        buffers[s] = null;
+                        filled[s] = 0;
                     }
                 }
-                if (filled > 0) await chunks.Writer.WriteAsync(new PointChunk(buffer, filled), ct);
-                else ArrayPool<SeriesPoint>.Shared.Return(buffer);
+                for (var s = 0; s < series.Count; s++)
+                {
+                    if (buffers[s] is not { } buffer) continue;
+                    if (filled[s] > 0) await chunks.Writer.WriteAsync(new PointChunk(s, buffer, filled[s]), ct);
+                    else ArrayPool<SeriesPoint>.Shared.Return(buffer);
+                    buffers[s] = null;
+                }
                 chunks.Writer.TryComplete();
             }
             catch (Exception ex)
@@ -109,46 +126,56 @@ public sealed class SeriesFetchActor : UnitActor
             }
         }, CancellationToken.None);
 
+        var sinks = new List<ISeriesSink>(series.Count);
         try
         {
-            await using var sink = writer.OpenSeries(run.Path, series.Key, settings.Format);
-            long count = 0, unreported = 0;
-            long? lastStep = null;
+            foreach (var s in series) sinks.Add(writer.OpenSeries(run.Path, s.Key, settings.Format));
+            var counts = new long[series.Count];
+            var lastSteps = new long?[series.Count];
+            long unreported = 0;
             await foreach (var chunk in chunks.Reader.ReadAllAsync(ct))
             {
+                var s = chunk.SeriesIndex;
+                var sink = sinks[s];
                 for (var i = 0; i < chunk.Count; i++)
                 {
                     var point = chunk.Points[i];
-                    if (lastStep is { } previous && point.Step <= previous)
+                    if (lastSteps[s] is { } previous && point.Step <= previous)
                         throw new SeriesIncompleteException(
-                            $"{run.Path} series '{series.Key}': step {point.Step} after step {previous} (steps must increase)");
+                            $"{run.Path} series '{series[s].Key}': step {point.Step} after step {previous} (steps must increase)");
                     await sink.WriteAsync(point, ct);
-                    lastStep = point.Step;
+                    lastSteps[s] = point.Step;
                 }
-                count += chunk.Count;
+                counts[s] += chunk.Count;
                 unreported += chunk.Count;
                 ArrayPool<SeriesPoint>.Shared.Return(chunk.Points);
                 if (unreported >= ProgressBatch)
                 {
-                    progress.Tell(new CrawlEvent.PointsWritten(unreported));
+                    progress.Tell(new CrawlEvent.PointsWritten(unreported, run.Path));
                     unreported = 0;
                 }
             }
-            CheckComplete(run, series, settings.Sample, count, lastStep);
-            var file = await sink.CompleteAsync(ct);
-            if (unreported > 0) progress.Tell(new CrawlEvent.PointsWritten(unreported));
-            return new SeriesIndexEntry(series.Key, file, series.ExpectedPoints, series.LastStep);
+            for (var s = 0; s < series.Count; s++) CheckComplete(run, series[s], settings.Sample, counts[s], lastSteps[s]);
+            var entries = new List<SeriesIndexEntry>(series.Count);
+            for (var s = 0; s < series.Count; s++)
+            {
+                var file = await sinks[s].CompleteAsync(ct);
+                entries.Add(new SeriesIndexEntry(series[s].Key, file, series[s].ExpectedPoints, series[s].LastStep));
+            }
+            if (unreported > 0) progress.Tell(new CrawlEvent.PointsWritten(unreported, run.Path));
+            return entries;
         }
         finally
         {
             // Whatever ended the writer loop, the producer must not stay blocked on a full channel.
             await loops.CancelAsync();
             await producer;
+            foreach (var sink in sinks) await sink.DisposeAsync();
         }
     }
 
-    /// <summary>Points [0, Count) of a pooled array; the consumer returns the array to the pool.</summary>
-    private readonly record struct PointChunk(SeriesPoint[] Points, int Count);
+    /// <summary>Points [0, Count) of a pooled array, of the batch's series #<see cref="SeriesIndex"/>; the consumer returns the array.</summary>
+    private readonly record struct PointChunk(int SeriesIndex, SeriesPoint[] Points, int Count);
 
     /// <summary>The silent-truncation defence: what arrived must be what the server said exists.</summary>
     internal static void CheckComplete(RunDetail run, SeriesInfo series, int? sample, long count, long? lastStep)

@@ -5,8 +5,12 @@ namespace SwanLab.Crawler.Actors;
 /// <summary>Messages of <see cref="SlotGateActor"/>.</summary>
 public static class SlotGateProtocol
 {
-    /// <summary>Ask for one slot for <paramref name="Token"/>; answered with <see cref="SlotGranted"/> when one is free.</summary>
-    public sealed record RequestSlot(string Token);
+    /// <summary>
+    /// Ask for <paramref name="Weight"/> slots at once for <paramref name="Token"/> (e.g. one per series of a multi-key
+    /// download); answered with <see cref="SlotGranted"/> when that many are free. A weight above the capacity is
+    /// capped to it, so no request can wait forever.
+    /// </summary>
+    public sealed record RequestSlot(string Token, int Weight = 1);
     public sealed record SlotGranted(string Token);
     public sealed record ReleaseSlot(string Token);
     public sealed record GetGateStats
@@ -17,8 +21,9 @@ public static class SlotGateProtocol
 }
 
 /// <summary>
-/// Admission control: at most <c>capacity</c> slots are granted at once, in request order. This is what bounds how
-/// many runs (or series) are in flight, independent of how many exist. Requesters are watched: a requester that
+/// Admission control: at most <c>capacity</c> slots are granted at once, in request order (a request for several
+/// slots is granted whole, and those behind it wait, so a large request is never starved by small ones). This is
+/// what bounds how many runs (or series) are in flight, independent of how many exist. Requesters are watched: a requester that
 /// stops (finished, crashed or cancelled) gives back its slots and its queued requests, so a failure can never leak
 /// capacity. On failure: the gate does no I/O and has no failure of its own; should it crash anyway, the crawl
 /// supervisor stops it and aborts the crawl (a restarted gate would have forgotten its grants).
@@ -26,8 +31,8 @@ public static class SlotGateProtocol
 public sealed class SlotGateActor : ReceiveActor
 {
     private readonly int _capacity;
-    private readonly LinkedList<(IActorRef Requester, string Token)> _queue = new();
-    private readonly List<(IActorRef Holder, string Token)> _granted = [];
+    private readonly LinkedList<(IActorRef Requester, string Token, int Weight)> _queue = new();
+    private readonly List<(IActorRef Holder, string Token, int Weight)> _granted = [];
     private readonly Dictionary<IActorRef, int> _watched = new();
     private int _maxInUse;
     private long _grantedTotal;
@@ -40,7 +45,7 @@ public sealed class SlotGateActor : ReceiveActor
         Receive<SlotGateProtocol.RequestSlot>(r =>
         {
             Watch(Sender);
-            _queue.AddLast((Sender, r.Token));
+            _queue.AddLast((Sender, r.Token, Math.Clamp(r.Weight, 1, _capacity)));
             GrantWhilePossible();
         });
         Receive<SlotGateProtocol.ReleaseSlot>(r =>
@@ -63,7 +68,7 @@ public sealed class SlotGateActor : ReceiveActor
             GrantWhilePossible();
         });
         Receive<SlotGateProtocol.GetGateStats>(_ =>
-            Sender.Tell(new SlotGateProtocol.GateStats(_granted.Count, _queue.Count, _maxInUse, _grantedTotal)));
+            Sender.Tell(new SlotGateProtocol.GateStats(InUse, _queue.Count, _maxInUse, _grantedTotal)));
     }
 
     private void Watch(IActorRef requester)
@@ -73,14 +78,16 @@ public sealed class SlotGateActor : ReceiveActor
         Context.Watch(requester);
     }
 
+    private int InUse => _granted.Sum(g => g.Weight);
+
     private void GrantWhilePossible()
     {
-        while (_granted.Count < _capacity && _queue.First is { } first)
+        while (_queue.First is { } first && InUse + first.Value.Weight <= _capacity)
         {
             _queue.RemoveFirst();
             _granted.Add(first.Value);
             _grantedTotal++;
-            _maxInUse = Math.Max(_maxInUse, _granted.Count);
+            _maxInUse = Math.Max(_maxInUse, InUse);
             first.Value.Requester.Tell(new SlotGateProtocol.SlotGranted(first.Value.Token));
         }
     }

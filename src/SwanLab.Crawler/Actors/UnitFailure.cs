@@ -26,6 +26,7 @@ public sealed record UnitFailure(string Kind, string Message, bool Fatal)
             SwanLabServerException => new("server", ex.Message, false),
             SwanLabProtocolException => new("malformed", ex.Message, false),
             SwanLabConnectionException => new("connection", ex.Message, false),
+            SwanLabLogsIncompleteException => new("truncated", ex.Message, false),
             SwanLabNotSupportedException => new("not-supported", ex.Message, false),
             SwanLabException => new("swanlab", ex.Message, false),
             SeriesIncompleteException => new("truncated", ex.Message, false),

@@ -49,49 +49,6 @@ public static class BackupFolder
             "(the files already there are left alone: never listed in the manifest, never deleted).");
     }
 
-    /// <summary>
-    /// Notes, in the private state folder, every file an allowed non-empty folder held before the first export
-    /// wrote into it, so the manifest never adopts them (verify lists them as extra). Call it once, under the lock,
-    /// before the crawl writes anything; an existing note is kept.
-    /// </summary>
-    public static void RecordForeignFiles(BackupLayout layout)
-    {
-        ArgumentNullException.ThrowIfNull(layout);
-        var path = ForeignFilesPath(layout);
-        if (File.Exists(path)) return;
-        var lines = ManifestWriter.EnumerateContentFiles(layout).Select(layout.RelativePath).Order(StringComparer.Ordinal)
-            .Select(relative => System.Text.Encoding.UTF8.GetString(CanonicalJson.SerializeLine(
-                new System.Text.Json.Nodes.JsonObject { ["path"] = relative })) + "\n");
-        var temp = Path.Combine(layout.StateDirectory, AtomicFile.NewTempName());
-        File.WriteAllText(temp, string.Concat(lines));
-        File.Move(temp, path, overwrite: false);
-        AtomicFile.FsyncDirectory(layout.StateDirectory);
-    }
-
-    /// <summary>The files <see cref="RecordForeignFiles"/> noted (relative paths); empty when none were.</summary>
-    public static IReadOnlySet<string> ForeignFiles(BackupLayout layout)
-    {
-        ArgumentNullException.ThrowIfNull(layout);
-        var result = new HashSet<string>(StringComparer.Ordinal);
-        var path = ForeignFilesPath(layout);
-        if (!File.Exists(path)) return result;
-        foreach (var line in File.ReadAllLines(path))
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                if (doc.RootElement.GetProperty("path").GetString() is { } relative) result.Add(relative);
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { }
-        }
-        return result;
-    }
-
-    private static string ForeignFilesPath(BackupLayout layout) => Path.Combine(layout.StateDirectory, ForeignFilesName);
-
-    /// <summary>DIR/.swanlab-crawler/foreign.jsonl: files that were in the folder before this tool wrote into it.</summary>
-    public const string ForeignFilesName = "foreign.jsonl";
-
     private static bool HasOurBackupInfo(BackupLayout layout)
     {
         if (!File.Exists(layout.BackupInfoFile)) return false;

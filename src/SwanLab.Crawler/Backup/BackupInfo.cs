@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SwanLab.Crawler.Source;
 
 namespace SwanLab.Crawler.Backup;
 
@@ -58,6 +59,12 @@ public sealed record BackupInfo
     public IReadOnlyList<BackupSelection> Selections { get; init; } = [];
     public required bool Complete { get; init; }
 
+    /// <summary>
+    /// Optional reads the source server does not offer (<c>unavailable</c>: capability and the server's answer, sorted
+    /// by capability): the backup is complete for what the server has, and says what it could not have.
+    /// </summary>
+    public IReadOnlyList<UnavailableRead> Unavailable { get; init; } = [];
+
     public string SourceHost => Source.Host;
     public string SourceUser => Source.User;
 
@@ -96,6 +103,8 @@ public sealed record BackupInfo
                 ["runsWithoutLogs"] = Counts.RunsWithoutLogs, ["runsWithoutMedia"] = Counts.RunsWithoutMedia,
                 ["points"] = Counts.Points, ["files"] = Counts.Files,
             },
+            ["unavailable"] = new JsonArray(Unavailable.OrderBy(u => u.Capability, StringComparer.Ordinal)
+                .Select(u => (JsonNode)new JsonObject { ["capability"] = u.Capability, ["answer"] = u.Answer }).ToArray()),
         };
     }
 
@@ -150,12 +159,24 @@ public sealed record BackupInfo
                     ? selections.EnumerateArray().Select(BackupSelection.FromJson).ToList()
                     : [],
                 Complete = r.GetProperty("complete").GetBoolean(),
+                // Absent from backups written before the field existed: nothing was recorded as unavailable.
+                Unavailable = ReadUnavailable(r),
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new FormatException($"{layout.BackupInfoFile} is malformed: {e.Message}", e);
         }
+    }
+
+    private static IReadOnlyList<UnavailableRead> ReadUnavailable(JsonElement root)
+    {
+        if (!root.TryGetProperty("unavailable", out var unavailable) || unavailable.ValueKind != JsonValueKind.Array ||
+            unavailable.GetArrayLength() == 0)
+            return [];
+        return unavailable.EnumerateArray()
+            .Select(u => new UnavailableRead(u.GetProperty("capability").GetString()!, u.GetProperty("answer").GetString()!))
+            .ToList();
     }
 
     private static List<SeriesVariant> ReadSeries(JsonElement series, int runsDone)

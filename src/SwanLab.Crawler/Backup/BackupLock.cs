@@ -173,6 +173,9 @@ public sealed record LockOwner(int Pid, string Host, string Command, DateTimeOff
             DateTimeOffset.UtcNow, StartTimeOf(self), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
     }
 
+    /// <summary>Recorded on this machine, so <see cref="IsRunning"/> can really check the process.</summary>
+    public bool IsOnThisHost => string.Equals(Host, Environment.MachineName, StringComparison.Ordinal);
+
     public bool IsThisProcess => Pid == Environment.ProcessId && Host == Environment.MachineName
                                  && StartMatches(ProcessStartedUtc, StartTimeOfCurrent());
 
@@ -182,7 +185,7 @@ public sealed record LockOwner(int Pid, string Host, string Command, DateTimeOff
     /// </summary>
     public bool IsRunning()
     {
-        if (!string.Equals(Host, Environment.MachineName, StringComparison.Ordinal)) return true;
+        if (!IsOnThisHost) return true;
         try
         {
             using var process = Process.GetProcessById(Pid);
@@ -257,7 +260,10 @@ public sealed record LockOwner(int Pid, string Host, string Command, DateTimeOff
 public sealed class BackupInUseException(BackupLayout layout, LockOwner? owner, Exception? inner)
     : IOException(
         $"'{layout.Root}' is in use by {(owner is null ? "another swanlab-crawler process" : owner.Describe())}. " +
-        "Wait for it to finish (or stop it), then run the command again.", inner)
+        "Wait for it to finish (or stop it), then run the command again." +
+        (owner is { IsOnThisHost: false }
+            ? $" This host cannot see processes on {owner.Host}: if that one is gone, delete {Path.Combine(layout.StateDirectory, BackupLock.OwnerFileName)}."
+            : ""), inner)
 {
     public LockOwner? Owner { get; } = owner;
 }

@@ -103,8 +103,9 @@ public static class BackupStatusReader
         var layout = new BackupLayout(root);
         var hasCheckpoint = File.Exists(layout.CheckpointFile);
         var info = await BackupInfo.ReadAsync(layout, ct).ConfigureAwait(false);
-        // A folder an export is writing into is a backup in the making, even before its first run is in.
-        if (!hasCheckpoint && info is null && BackupLock.RunningWriter(layout) is null)
+        // A folder an export is writing into is a backup in the making, even before its first run is in; so is one
+        // whose export was stopped before its first run finished (it leaves only the private folder): 0 runs done.
+        if (!hasCheckpoint && info is null && BackupLock.RunningWriter(layout) is null && !Directory.Exists(layout.StateDirectory))
             throw new NotABackupException($"'{layout.Root}' is not a SwanLab backup: no {BackupLayout.BackupInfoFileName} and no checkpoint.");
 
         var store = new FileCheckpointStore(layout);

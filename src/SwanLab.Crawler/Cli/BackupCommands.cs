@@ -1,9 +1,11 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Crawler.Configuration;
 
 namespace SwanLab.Crawler.Cli;
 
-/// <summary>`status` and `verify`: read-only views of a backup folder.</summary>
+/// <summary>`status` and `verify`: read-only views of a backup folder (they write nothing, not even a log).</summary>
 internal static class BackupCommands
 {
     static Option<string?> NewOut() => new("--out", "-o")
@@ -26,11 +28,27 @@ internal static class BackupCommands
         {
             NewOut(), NewConfigFile(),
         };
-        command.SetAction((parse, ct) => WithFolder(parse, env, "status", async folder =>
+        var modes = OutputOptions.AddTo(command);
+        command.SetAction((parse, ct) => WithFolder(parse, new CommandOutput(env, "status", modes.Read(parse)), async (folder, output) =>
         {
             var status = await backend.ReadStatusAsync(folder, ct);
-            Summaries.WriteStatus(env.Out, folder, status);
-            return status.AllThere ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;
+            Summaries.WriteStatus(output.Human, folder, status);
+            output.Result["backup"] = folder;
+            output.Result["complete"] = status.Complete;
+            output.Result["done"] = status.Done;
+            output.Result["failed"] = status.Failed;
+            output.Result["left"] = status.Left;
+            output.Result["leftRuns"] = new JsonArray(status.LeftRuns.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
+            output.Result["writer"] = status.Writer;
+            output.Result["projects"] = new JsonArray(status.Rows.Select(r => (JsonNode)new JsonObject
+            {
+                ["workspace"] = r.Workspace, ["project"] = r.Project, ["done"] = r.Done, ["failed"] = r.Failed, ["left"] = r.Left,
+            }).ToArray());
+            output.Result["failures"] = new JsonArray(status.Failures.Select(f => (JsonNode)new JsonObject
+            {
+                ["run"] = f.RunPath, ["kind"] = f.Kind, ["attempts"] = f.Attempts, ["error"] = output.Secrets.Redact(f.Error),
+            }).ToArray());
+            return output.Exit(status.AllThere ? ExitCodes.Complete : ExitCodes.FinishedWithFailures);
         }));
         return command;
     }
@@ -45,40 +63,50 @@ internal static class BackupCommands
         {
             NewOut(), NewConfigFile(),
         };
-        command.SetAction((parse, ct) => WithFolder(parse, env, "verify", async folder =>
+        var modes = OutputOptions.AddTo(command);
+        command.SetAction((parse, ct) => WithFolder(parse, new CommandOutput(env, "verify", modes.Read(parse)), async (folder, output) =>
         {
             var report = await backend.VerifyAsync(folder, ct);
-            Summaries.WriteVerify(env.Out, folder, report);
-            return report.Clean ? ExitCodes.Complete : ExitCodes.FinishedWithFailures;
+            Summaries.WriteVerify(output.Human, folder, report);
+            output.Result["backup"] = folder;
+            output.Result["ok"] = report.Clean;
+            output.Result["filesMatch"] = report.FilesMatch;
+            output.Result["filesChecked"] = report.FilesChecked;
+            output.Result["incomplete"] = new JsonArray(report.Incomplete.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
+            output.Result["problems"] = new JsonArray(report.Problems.Select(p => (JsonNode)new JsonObject
+            {
+                ["path"] = p.Path, ["problem"] = p.Problem,
+            }).ToArray());
+            return output.Exit(report.Clean ? ExitCodes.Complete : ExitCodes.FinishedWithFailures);
         }));
         return command;
     }
 
-    static async Task<int> WithFolder(ParseResult parse, CliEnvironment env, string name, Func<string, Task<int>> body)
+    static async Task<int> WithFolder(ParseResult parse, CommandOutput output, Func<string, CommandOutput, Task<int>> body)
     {
         string folder;
         try
         {
             folder = SettingsResolver.ResolveBackupFolder(parse.GetValue<string?>("--out"), parse.GetValue<string?>("--config-file"),
-                env.GetVariable, env.ToolDirectory);
+                output.Environment.GetVariable, output.Environment.ToolDirectory);
         }
         catch (SettingsException e)
         {
-            return Problems.Usage(env, e.Message, name);
+            return output.Usage(e.Message);
         }
         if (!Directory.Exists(folder))
-            return Problems.Usage(env, $"'{folder}' does not exist; give the --out folder of an export.", name);
+            return output.Usage($"'{folder}' does not exist; give the --out folder of an export.");
         try
         {
-            return await body(folder);
+            return await body(folder, output);
         }
         catch (NotABackupException e)
         {
-            return Problems.Usage(env, e.Message, name);
+            return output.Usage(e.Message);
         }
         catch (OperationCanceledException)
         {
-            return Problems.Interrupted(env);
+            return output.Interrupted();
         }
     }
 }

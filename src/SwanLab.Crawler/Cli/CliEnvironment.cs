@@ -21,6 +21,8 @@ internal sealed class CliEnvironment
     /// <summary>True when stdout is a terminal: live progress instead of periodic lines.</summary>
     public required bool Interactive { get; init; }
     public TimeSpan PlainProgressInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Where the signal handler's "Stopping..." goes (a live panel takes it over while it draws).</summary>
+    public StopNotice StopNotice { get; } = new();
 
     public static CliEnvironment FromProcess()
     {

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.Text.Json.Nodes;
 using Spectre.Console;
+using SwanLab.Crawler.Cli.Output;
 
 namespace SwanLab.Crawler.Cli;
 
@@ -17,13 +19,16 @@ internal static class CrawlerCli
     {
         var root = new RootCommand(
             "Back up everything a SwanLab account can read — workspaces, projects, runs, config, metrics, logs and media — " +
-            "into a folder of plain files (CSV/JSON Lines) that pandas reads. Re-running an export resumes it.")
+            "into a folder of plain files (metrics as CSV, JSON Lines or Parquet) that pandas reads. Re-running an export resumes it.")
         {
             ExportCommand.Create(env, backend),
             BackupCommands.CreateStatus(env, backend),
             BackupCommands.CreateVerify(env, backend),
             ViewCommand.Create(env),
         };
+        // --version on every command, not only the root (each prints the same version and exits 0).
+        foreach (var command in root.Subcommands)
+            command.Options.Add(new VersionOption());
         foreach (var option in root.Options)
             if (option is HelpOption { Action: HelpAction standard } help)
                 help.Action = new TeachingHelpAction(standard);
@@ -35,14 +40,7 @@ internal static class CrawlerCli
         var root = Build(env, backend);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction and not TeachingHelpAction)
-        {
-            foreach (var error in parse.Errors)
-                env.Error.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
-            var command = parse.CommandResult.Command;
-            var hint = command is RootCommand ? $"{ToolName} --help" : $"{ToolName} {command.Name} --help";
-            env.Error.WriteLine($"See '{hint}' for usage and examples.");
-            return ExitCodes.UsageError;
-        }
+            return ReportParseErrors(parse, args, env);
         var invocation = new InvocationConfiguration
         {
             Output = env.OutWriter,
@@ -51,6 +49,29 @@ internal static class CrawlerCli
             ProcessTerminationTimeout = null,
         };
         return await parse.InvokeAsync(invocation, ct);
+    }
+
+    static int ReportParseErrors(ParseResult parse, string[] args, CliEnvironment env)
+    {
+        var command = parse.CommandResult.Command;
+        var name = command is RootCommand ? "" : command.Name;
+        var messages = ParseErrors.Describe(parse, args);
+        foreach (var message in messages)
+            env.Error.MarkupLineInterpolated($"[red]error:[/] {message}");
+        var hint = command is RootCommand ? $"{ToolName} --help" : $"{ToolName} {name} --help";
+        env.Error.WriteLine($"See '{hint}' for usage and examples.");
+        // A script that asked for JSON gets JSON, even when the command line itself is wrong.
+        if (args.Contains(OutputOptions.JsonFlag, StringComparer.Ordinal))
+        {
+            var result = new JsonObject
+            {
+                ["command"] = name,
+                ["error"] = new JsonObject { ["message"] = string.Join(" ", messages) },
+                ["exitCode"] = ExitCodes.UsageError,
+            };
+            env.OutWriter.WriteLine(result.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        }
+        return ExitCodes.UsageError;
     }
 
     /// <summary>Prints the standard help, then the environment variables, exit codes and examples.</summary>

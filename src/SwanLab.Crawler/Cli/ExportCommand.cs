@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Spectre.Console;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Crawler.Configuration;
 using SwanLab.Crawler.Crawl;
 
@@ -35,12 +36,12 @@ internal static class ExportCommand
     };
     public readonly Option<string[]> Projects = new("--project")
     {
-        Description = "Only this project; repeatable. Example: --project alice/mnist",
+        Description = "Only this project; repeatable. Example: --project alice/mnist-baseline",
         HelpName = "WS/PROJ",
     };
     public readonly Option<string[]> Runs = new("--run")
     {
-        Description = "Only this run; repeatable. Example: --run alice/mnist/h2k3x9",
+        Description = "Only this run; repeatable. Example: --run alice/mnist-baseline/h2k3x9",
         HelpName = "WS/PROJ/ID",
     };
     public readonly Option<string[]> States = new("--state")
@@ -58,21 +59,21 @@ internal static class ExportCommand
         Description = "Series file format: csv (step,value,timestamp), jsonl, or parquet (columns step, value, timestamp; for pandas.read_parquet). Default: export.format (csv); env SWANLAB_CRAWLER_FORMAT.",
         HelpName = "csv|jsonl|parquet",
     };
-    public readonly Option<int?> Sample = new("--sample")
+    public readonly Option<int?> Sample = OptionValues.WholeNumber(new("--sample")
     {
         Description = "Export at most N points per series (LTTB-downsampled, server-side where available) instead of full resolution; the manifest records it. Example: --sample 500",
         HelpName = "N",
-    };
-    public readonly Option<int?> Concurrency = new("--concurrency")
+    });
+    public readonly Option<int?> Concurrency = OptionValues.WholeNumber(new("--concurrency")
     {
         Description = "Runs exported at once. Default: concurrency.runs (16); env SWANLAB_CRAWLER_CONCURRENCY.",
         HelpName = "N",
-    };
-    public readonly Option<double?> RateLimit = new("--rate-limit")
+    });
+    public readonly Option<double?> RateLimit = OptionValues.Number(new("--rate-limit")
     {
         Description = "Requests per second for the whole crawl; 0 adapts to the server (slows down on 429). Default: rate-limit.requests-per-second (0); env SWANLAB_CRAWLER_RATE_LIMIT.",
         HelpName = "REQ_PER_S",
-    };
+    });
     public readonly Option<bool> NoLogs = new("--no-logs") { Description = "Skip console logs (logs.jsonl)." };
     public readonly Option<bool> NoMedia = new("--no-media") { Description = "Skip media files (images, audio, text)." };
     public readonly Option<bool> DryRun = new("--dry-run")
@@ -124,27 +125,33 @@ internal static class ExportCommand
     public static Command Create(CliEnvironment env, ICrawlerBackend backend)
     {
         var command = new Command("export",
-            "Export workspaces, projects and runs (config, metadata, metrics, logs, media) into DIR. " +
+            "Export workspaces, projects and runs (config, metadata, metrics as CSV, JSON Lines or Parquet, logs, media) into DIR. " +
             "Finished runs already in DIR are skipped, so an interrupted export resumes where it stopped.");
         var options = new Options();
         foreach (var option in options.All)
             command.Options.Add(option);
+        // Shell completion ([suggest] directive) offers the values; parsing still checks them with a plain message.
+        options.Format.CompletionSources.Add("csv", "jsonl", "parquet");
+        options.States.CompletionSources.Add([.. SettingsResolver.RunStates]);
+        var modes = OutputOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var code = await RunAsync(ReadFlags(parse, options), env, backend, ct);
-            return parse.GetValue(options.View) && !parse.GetValue(options.DryRun) ? await WriteViewAsync(parse, options, env, code, ct) : code;
+            var code = await RunAsync(ReadFlags(parse, options), modes.Read(parse), env, backend, ct);
+            return parse.GetValue(options.View) && !parse.GetValue(options.DryRun) ? await WriteViewAsync(parse, options, modes.Read(parse), env, code, ct) : code;
         });
         return command;
     }
 
     /// <summary>`export --view`: the site of whatever the export left (also a partial one), unless it stopped on a usage error.</summary>
-    static async Task<int> WriteViewAsync(ParseResult parse, Options o, CliEnvironment env, int code, CancellationToken ct)
+    static async Task<int> WriteViewAsync(ParseResult parse, Options o, OutputMode mode, CliEnvironment env, int code, CancellationToken ct)
     {
         if (code is not (ExitCodes.Complete or ExitCodes.FinishedWithFailures) || ct.IsCancellationRequested) return code;
         string folder;
         try { folder = SettingsResolver.ResolveBackupFolder(parse.GetValue(o.Out), parse.GetValue(o.ConfigFile), env.GetVariable, env.ToolDirectory); }
         catch (SettingsException) { return code; }
-        var viewCode = await ViewCommand.WriteAsync(env, folder, View.ViewSite.DefaultMaxPoints, ct);
+        // Under --json the export's result is the one JSON document on stdout; the site's step then only reports failures.
+        var output = new Output.CommandOutput(env, "view", mode.Json ? mode with { Json = false, Verbosity = Output.Verbosity.Quiet } : mode);
+        var viewCode = await ViewCommand.WriteAsync(output, folder, View.ViewSite.DefaultMaxPoints, ct);
         return Math.Max(code, viewCode);
     }
 
@@ -174,9 +181,13 @@ internal static class ExportCommand
         ConfigFile = parse.GetValue(o.ConfigFile),
     };
 
-    public static async Task<int> RunAsync(ExportFlags flags, CliEnvironment env, ICrawlerBackend backend, CancellationToken ct)
+    public static async Task<int> RunAsync(ExportFlags flags, OutputMode mode, CliEnvironment env, ICrawlerBackend backend,
+        CancellationToken ct)
     {
-        var secrets = new Redactor(flags.ApiKey, env.GetVariable("SWANLAB_API_KEY"));
+        var output = new CommandOutput(env, "export", mode)
+        {
+            Secrets = new Redactor(flags.ApiKey, env.GetVariable("SWANLAB_API_KEY")),
+        };
         ExportSettings settings;
         try
         {
@@ -184,43 +195,67 @@ internal static class ExportCommand
         }
         catch (SettingsException e)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), "export");
+            return output.Usage(e.Message);
         }
+        try
+        {
+            using var log = settings.Crawl.DryRun ? null : new CrawlerLog(settings.Crawl.OutputDirectory, output.Secrets);
+            output.Log = log;
+            return await ExportAsync(settings, output, backend, ct);
+        }
+        finally
+        {
+            output.Log = null;
+        }
+    }
 
+    static async Task<int> ExportAsync(ExportSettings settings, CommandOutput output, ICrawlerBackend backend, CancellationToken ct)
+    {
         var clock = Stopwatch.StartNew();
+        var human = output.Human;
         var host = settings.Connection.DisplayHost;
+        output.Result["backup"] = settings.Crawl.OutputDirectory;
+        output.Result["dryRun"] = settings.Crawl.DryRun;
+        output.Log?.Info($"{CrawlerCli.ToolName} {VersionText.Current} export into {settings.Crawl.OutputDirectory} " +
+                         $"({Describe(settings.Crawl)}); settings from {settings.ConfigOrigin}");
         ProgressReporter? reporter = null;
         try
         {
+            // Refuse someone else's folder, or one an export is writing into, before starting or signing in to anything.
+            if (!settings.Crawl.DryRun) CrawlRunner.CheckOutputFolder(settings.Crawl);
             await using var demo = settings.Demo ? await backend.StartDemoAsync(ct) : null;
             var connection = settings.Connection;
             if (demo is not null)
             {
-                secrets = secrets.With(demo.ApiKey);
-                connection = connection with { Host = demo.Host, ApiKey = demo.ApiKey };
+                output.Secrets = output.Secrets.With(demo.ApiKey);
+                connection = connection with { Host = demo.Host, ApiKey = demo.ApiKey, HttpsAssumed = false };
                 host = demo.Host;
-                env.Out.MarkupLineInterpolated($"Demo server started at [blue]{demo.Host}[/] (it stops when the export ends).");
+                human.MarkupLineInterpolated($"Demo server started at [blue]{demo.Host}[/] (it stops when the export ends).");
             }
 
-            await using var source = await backend.ConnectAsync(connection, ct);
+            await using var source = await backend.ConnectAsync(connection, new RequestLogger(output), ct);
             var identity = source.Source.Identity;
             host = identity.Host;
-            env.Out.MarkupLineInterpolated($"Signed in to [blue]{identity.Host}[/] as [green]{identity.Username}[/].");
+            output.Result["host"] = identity.Host;
+            output.Result["user"] = identity.Username;
+            output.Log?.Info($"signed in to {identity.Host} as {identity.Username}");
+            human.MarkupLineInterpolated($"Signed in to [blue]{identity.Host}[/] as [green]{identity.Username}[/].");
 
             if (settings.Crawl.DryRun)
             {
                 var plan = await backend.PlanAsync(settings.Crawl, source.Source, ct);
-                Summaries.WritePlan(env.Out, plan, settings.Crawl);
-                return ExitCodes.Complete;
+                Summaries.WritePlan(human, plan, settings.Crawl);
+                JsonResults.AddPlan(output.Result, plan);
+                return output.Exit(ExitCodes.Complete);
             }
 
-            env.Out.MarkupLineInterpolated($"Exporting into [blue]{settings.Crawl.OutputDirectory}[/] ({Describe(settings.Crawl)}).");
+            human.MarkupLineInterpolated($"Exporting into [blue]{settings.Crawl.OutputDirectory}[/] ({Describe(settings.Crawl)}).");
             var events = Channel.CreateBounded<CrawlEvent>(new BoundedChannelOptions(16_384)
             {
                 FullMode = BoundedChannelFullMode.Wait,
                 SingleReader = true,
             });
-            reporter = new ProgressReporter(env.Out, env.Interactive, env.PlainProgressInterval, secrets.Redact);
+            reporter = new ProgressReporter(output);
             var showing = reporter.RunAsync(events.Reader);
             CrawlResult result;
             try
@@ -233,53 +268,108 @@ internal static class ExportCommand
                 await showing;
             }
 
-            Summaries.WriteResult(env.Out, result, reporter.Snapshot(), clock.Elapsed, settings.Crawl.OutputDirectory, secrets);
-            if (result.Cancelled)
-                return Problems.Interrupted(env);
-            return result.RunsFailed > 0 || !result.Complete ? ExitCodes.FinishedWithFailures : ExitCodes.Complete;
+            return Finish(output, result, reporter.Snapshot(), clock.Elapsed, settings.Crawl.OutputDirectory);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return Problems.Interrupted(env);
+            return output.Interrupted();
+        }
+        catch (CrawlerAuthenticationException e) when (e.NoApiKey)
+        {
+            return output.Fail(ExitCodes.AuthenticationError, $"no API key for {e.Host}.",
+                "Give one with --api-key KEY, set SWANLAB_API_KEY, or run `swanlab login` (it writes ~/.swanlab/.netrc).", e);
+        }
+        catch (CrawlerAuthenticationException e) when (e.Rejected)
+        {
+            return output.Fail(ExitCodes.AuthenticationError, $"the server at {e.Host} rejected the API key.",
+                "Check --api-key or SWANLAB_API_KEY, or run `swanlab login` to refresh ~/.swanlab/.netrc. " +
+                "Is --host (SWANLAB_API_HOST) the server the key belongs to?", e);
         }
         catch (CrawlerAuthenticationException e)
         {
-            if (e.Rejected)
-                env.Error.MarkupLineInterpolated($"[red]error:[/] the server at {e.Host} rejected the API key.");
-            else
-                env.Error.MarkupLineInterpolated($"[red]error:[/] {secrets.Redact(e.Detail)}");
-            env.Error.WriteLine("Check --api-key or SWANLAB_API_KEY, or run `swanlab login` to refresh ~/.swanlab/.netrc. " +
-                                "Is --host (SWANLAB_API_HOST) the server the key belongs to?");
-            return ExitCodes.AuthenticationError;
+            return output.Fail(ExitCodes.AuthenticationError, e.Detail,
+                "Check --api-key or SWANLAB_API_KEY, or run `swanlab login` to refresh ~/.swanlab/.netrc.", e);
+        }
+        catch (NotASwanLabServerException e)
+        {
+            return output.Fail(ExitCodes.UsageError, $"{e.Host} is not a SwanLab API ({e.Answer}).",
+                "Check --host (or SWANLAB_API_HOST): give the address of your SwanLab server, the one `swanlab login --host` " +
+                "uses, e.g. --host https://swanlab.example.com. Nothing was exported.", e);
+        }
+        catch (ServerUnreachableException e) when (e.HttpsAssumed)
+        {
+            var plain = "http://" + e.Host[(e.Host.IndexOf("://", StringComparison.Ordinal) + 3)..];
+            return output.Fail(ExitCodes.UsageError,
+                $"could not open an https connection to {e.Host}; the host was given without http:// or https://, so https:// was assumed.",
+                $"If the server speaks plain HTTP, give --host {plain}. Nothing was exported.", e);
+        }
+        catch (ServerUnreachableException e)
+        {
+            return output.Fail(ExitCodes.FinishedWithFailures, $"could not reach the SwanLab server at {e.Host}: {e.Reason}",
+                "Check --host / SWANLAB_API_HOST and your network. Nothing more was exported; " +
+                "run the same command again when the server is reachable to resume.", e);
         }
         catch (CrawlAbortedException e)
         {
-            Summaries.WriteResult(env.Out, e.Partial, reporter?.Snapshot(), clock.Elapsed, settings.Crawl.OutputDirectory, secrets);
-            env.Error.MarkupLineInterpolated($"[red]error:[/] the export could not go on at {e.Path} ({e.Kind}): {secrets.Redact(e.Message)}");
-            env.Error.WriteLine("What finished is in the checkpoint; run the same command again to resume.");
-            return ExitCodes.FinishedWithFailures;
+            Finish(output, e.Partial, reporter?.Snapshot(), clock.Elapsed, settings.Crawl.OutputDirectory, exit: false);
+            return output.Fail(ExitCodes.FinishedWithFailures, $"the export could not go on at {e.Path} ({e.Kind}): {e.Message}",
+                "What finished is in the checkpoint; run the same command again to resume.", e);
         }
         catch (Exception e) when (e is ArgumentException or Backup.UnsafePathException or Backup.BackupInUseException
                                        or Backup.FolderNotABackupException or OtherSourceException)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), "export");
-        }
-        catch (ServerUnreachableException e)
-        {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] could not reach the SwanLab server at {e.Host}: {secrets.Redact(e.Reason)}");
-            env.Error.WriteLine("Check --host / SWANLAB_API_HOST and your network. Nothing more was exported; " +
-                                "run the same command again when the server is reachable to resume.");
-            return ExitCodes.FinishedWithFailures;
+            return output.Usage(e.Message);
         }
         catch (SettingsException e)
         {
-            return Problems.Usage(env, secrets.Redact(e.Message), "export");
+            return output.Usage(e.Message);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] the export stopped: {e.GetType().Name}: {secrets.Redact(e.Message)}");
-            env.Error.WriteLine($"Server: {host}. What finished is in the checkpoint; run the same command again to resume.");
+            return output.Fail(ExitCodes.FinishedWithFailures, $"the export stopped: {e.Message}",
+                $"Server: {host}. What finished is in the checkpoint; run the same command again to resume " +
+                "(--verbose shows the error in full).", e);
+        }
+    }
+
+    /// <summary>Summary table, JSON result, log line and exit code of a crawl that ran (to its end or not).</summary>
+    static int Finish(CommandOutput output, CrawlResult result, ProgressSnapshot? progress, TimeSpan elapsed, string folder,
+        bool exit = true)
+    {
+        Summaries.WriteResult(output.Human, result, progress, elapsed, folder, output.Secrets);
+        JsonResults.AddExport(output.Result, result, progress, elapsed, folder, output.Secrets);
+        if (output.Log is { } log)
+        {
+            foreach (var f in result.Failures)
+                log.Error($"failed {f.RunPath} ({f.ErrorKind}, {f.Attempts} attempts): {f.Error}");
+            log.Info(Summaries.OneLine(result, progress, elapsed));
+            output.Result["log"] = log.FilePath;
+        }
+        if (!exit)
             return ExitCodes.FinishedWithFailures;
+        if (result.Cancelled)
+            return output.Interrupted();
+        return output.Exit(result.RunsFailed > 0 || !result.Complete ? ExitCodes.FinishedWithFailures : ExitCodes.Complete);
+    }
+
+    /// <summary>Client retries and 429s: into the log, and on stderr under --verbose.</summary>
+    sealed class RequestLogger(CommandOutput output) : IRequestObserver
+    {
+        public void OnRetry(SwanLab.Client.SwanLabRetryEvent retry)
+        {
+            var line = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"retry {retry.Attempt + 1} of {retry.Endpoint} in {retry.Delay.TotalSeconds:0.0} s: {retry.Reason}");
+            output.Log?.Warn(line);
+            output.Detail(line);
+        }
+
+        public void OnRateLimited(SwanLab.Client.SwanLabRateLimitedEvent limited)
+        {
+            var line = $"429 on {limited.Endpoint}" + (limited.RetryAfter is { } wait
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (Retry-After {wait.TotalSeconds:0.0} s)")
+                : " (no Retry-After)");
+            output.Log?.Warn(line);
+            output.Detail(line);
         }
     }
 

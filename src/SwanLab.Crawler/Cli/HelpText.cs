@@ -19,8 +19,10 @@ internal static class HelpText
         (ExitCodes.UsageError,
             "usage or config error: bad flag, bad crawler.hocon or SWANLAB_* value, a --workspace/--project/--run the " +
             "server does not have, DIR is not a backup (status/verify), DIR holds other files (export without " +
-            "--allow-non-empty), DIR is in use by another export"),
-        (ExitCodes.AuthenticationError, "authentication error: the server rejected the API key"),
+            "--allow-non-empty), DIR holds a backup of another host or user (export without --allow-other-source), DIR is " +
+            "in use by another export, --host is not a SwanLab API (or https:// was assumed for a host that speaks plain " +
+            "http://)"),
+        (ExitCodes.AuthenticationError, "authentication error: no API key was found, or the server rejected it"),
         (ExitCodes.Interrupted, "interrupted (Ctrl+C or SIGTERM): the checkpoint is intact; run the same command again to resume"),
     ];
 
@@ -30,7 +32,7 @@ internal static class HelpText
         var examples = command.Name switch
         {
             "export" => ExportExamples,
-            "status" => ["swanlab-crawler status --out backup"],
+            "status" => ["swanlab-crawler status --out backup", "swanlab-crawler status --out backup --json"],
             "verify" => ["swanlab-crawler verify --out backup && echo backup intact"],
             _ => ExportExamples.Take(3).Concat(["swanlab-crawler status --out backup", "swanlab-crawler verify --out backup"]).ToArray(),
         };
@@ -64,10 +66,11 @@ internal static class HelpText
     [
         ("swanlab-crawler export --demo --out backup", "try it: built-in demo server, no account"),
         ("swanlab-crawler export --out backup", "everything your account can read"),
-        ("swanlab-crawler export --out backup --project alice/mnist --state FINISHED", ""),
+        ("swanlab-crawler export --out backup --project alice/mnist-baseline --state FINISHED", ""),
         ("swanlab-crawler export --out metrics --format jsonl --sample 500 --no-media --no-logs", ""),
         ("swanlab-crawler export --out backup --host https://swanlab.example.com --rate-limit 10", ""),
         ("swanlab-crawler export --out backup --dry-run", "counts and estimated requests, writes nothing"),
+        ("swanlab-crawler export --out backup --json --quiet", "for scripts: one JSON result on stdout"),
         ("swanlab-crawler export --out backup --restart", "forget the checkpoint and start over"),
     ]);
 

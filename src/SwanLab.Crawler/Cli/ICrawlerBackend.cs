@@ -15,10 +15,12 @@ internal interface ICrawlerBackend
     Task<DemoServer> StartDemoAsync(CancellationToken ct);
 
     /// <summary>
-    /// Signs in. Throws <see cref="CrawlerAuthenticationException"/> when the server rejects the key and
-    /// <see cref="ServerUnreachableException"/> when it cannot be reached at all.
+    /// Signs in. Throws <see cref="CrawlerAuthenticationException"/> when there is no key or the server rejects it,
+    /// <see cref="NotASwanLabServerException"/> when the host answers but not as a SwanLab API, and
+    /// <see cref="ServerUnreachableException"/> when it cannot be reached at all. <paramref name="observer"/> hears of
+    /// every retry and 429 of the connection's requests.
     /// </summary>
-    Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct);
+    Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct);
 
     /// <summary>Counts what an export would fetch; writes nothing.</summary>
     Task<PlanView> PlanAsync(CrawlSettings settings, ICrawlSource source, CancellationToken ct);
@@ -31,6 +33,13 @@ internal interface ICrawlerBackend
 
     /// <summary>Re-hashes the backup against its manifest; throws <see cref="NotABackupException"/> when there is none.</summary>
     Task<VerifyView> VerifyAsync(string backupFolder, CancellationToken ct);
+}
+
+/// <summary>Told of each retry and 429 of the client's requests, from the client's threads: cheap and thread-safe.</summary>
+internal interface IRequestObserver
+{
+    void OnRetry(SwanLab.Client.SwanLabRetryEvent retry);
+    void OnRateLimited(SwanLab.Client.SwanLabRateLimitedEvent limited);
 }
 
 /// <summary>A running demo server; disposing stops it.</summary>
@@ -107,6 +116,19 @@ internal sealed class CrawlerAuthenticationException(string host, bool rejected,
     public string Host { get; } = host;
     public bool Rejected { get; } = rejected;
     public string Detail { get; } = detail;
+    /// <summary>No key was found at all (no --api-key, SWANLAB_API_KEY or .netrc entry).</summary>
+    public bool NoApiKey { get; init; }
+}
+
+/// <summary>
+/// The host answered, but not as a SwanLab API (the login route is missing, or its answer is not SwanLab's): a wrong
+/// --host, exit 2. <paramref name="answer"/> says what it answered.
+/// </summary>
+internal sealed class NotASwanLabServerException(string host, string answer, Exception? inner = null)
+    : Exception($"{host} is not a SwanLab API: {answer}", inner)
+{
+    public string Host { get; } = host;
+    public string Answer { get; } = answer;
 }
 
 /// <summary>The server could not be reached at all: DNS, refused connection, TLS, timeouts (exit 1).</summary>
@@ -115,6 +137,11 @@ internal sealed class ServerUnreachableException(string host, string reason, Exc
 {
     public string Host { get; } = host;
     public string Reason { get; } = reason;
+    /// <summary>
+    /// The TLS handshake failed against a host given without a scheme (https:// was assumed): most likely a plain
+    /// HTTP server, so the advice is http:// and the exit code 2.
+    /// </summary>
+    public bool HttpsAssumed { get; init; }
 }
 
 /// <summary>The folder given to status/verify holds no backup (exit 2).</summary>

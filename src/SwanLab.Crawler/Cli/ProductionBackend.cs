@@ -27,20 +27,25 @@ internal sealed class ProductionBackend : ICrawlerBackend
         return new DemoServer(server.BaseUrl.ToString().TrimEnd('/'), server.ApiKey, server);
     }
 
-    public async Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct)
+    public async Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct)
     {
         if (connection.ApiKey is { } explicitKey)
             secrets.Add(explicitKey);
         // One budget for every request of the crawl: fixed when the user gave a rate, else found from the server's 429s.
         var pacer = connection.RequestsPerSecond is { } rate
             ? RequestPacer.Fixed(rate)
-            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond);
+            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond > 0 ? connection.InitialRequestsPerSecond : null);
         var options = new SwanLabApiOptions
         {
             ApiKey = connection.ApiKey,
             Host = connection.Host,
             RateLimiter = pacer,
-            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
+            OnRateLimited = e =>
+            {
+                pacer.ReportThrottled(e.RetryAfter);
+                observer?.OnRateLimited(e);
+            },
+            OnRetry = observer is null ? null : observer.OnRetry,
             MaxRetries = connection.MaxRetries,
             RetryBaseDelay = connection.BackoffBase,
             MaxRetryDelay = connection.BackoffMax,
@@ -55,9 +60,20 @@ internal sealed class ProductionBackend : ICrawlerBackend
         {
             pacer.Dispose();
             var rejected = e.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden;
-            throw new CrawlerAuthenticationException(connection.DisplayHost, rejected, e.Message, e);
+            throw new CrawlerAuthenticationException(connection.DisplayHost, rejected, e.Message, e) { NoApiKey = e.NoApiKey };
         }
         catch (SwanLabConnectionException e)
+        {
+            pacer.Dispose();
+            var tls = FindInner<System.Net.Http.HttpRequestException>(e) is { HttpRequestError: System.Net.Http.HttpRequestError.SecureConnectionError };
+            throw new ServerUnreachableException(connection.DisplayHost, e.Message, e) { HttpsAssumed = tls && connection.HttpsAssumed };
+        }
+        catch (SwanLabException e) when (IsNotSwanLab(e))
+        {
+            pacer.Dispose();
+            throw new NotASwanLabServerException(connection.DisplayHost, Answer(e), e);
+        }
+        catch (SwanLabException e) when (e is SwanLabServerException or SwanLabRateLimitedException)
         {
             pacer.Dispose();
             throw new ServerUnreachableException(connection.DisplayHost, e.Message, e);
@@ -152,6 +168,34 @@ internal sealed class ProductionBackend : ICrawlerBackend
         {
             throw new CrawlerAuthenticationException(host, rejected: true, e.Message, e);
         }
+    }
+
+    /// <summary>
+    /// The login went to a server that answered, but not as SwanLab does: no such route (404, 405), another client
+    /// error than a rejected key or a rate limit, or a body that is not SwanLab's login answer.
+    /// </summary>
+    static bool IsNotSwanLab(SwanLabException e) => e switch
+    {
+        SwanLabNotFoundException or SwanLabProtocolException => true,
+        SwanLabServerException { StatusCode: System.Net.HttpStatusCode.NotImplemented } => true,
+        SwanLabAuthenticationException or SwanLabForbiddenException or SwanLabRateLimitedException or SwanLabServerException => false,
+        { StatusCode: { } status } => (int)status is >= 400 and < 500,
+        _ => false,
+    };
+
+    static string Answer(SwanLabException e) => e switch
+    {
+        SwanLabProtocolException => $"{e.Endpoint ?? "the login"} answered, but not with SwanLab's login response",
+        { StatusCode: { } status } => $"{e.Endpoint ?? "the login"} answered HTTP {(int)status}",
+        _ => e.Message,
+    };
+
+    static T? FindInner<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is T found)
+                return found;
+        return null;
     }
 
     static string ProjectName(string projectPath) => projectPath[(projectPath.IndexOf('/', StringComparison.Ordinal) + 1)..];

@@ -3,19 +3,23 @@ using System.Globalization;
 using System.Threading.Channels;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Crawler.Crawl;
 
 namespace SwanLab.Crawler.Cli;
 
 /// <summary>
-/// Drains the crawl's event channel and shows progress: a live Spectre table on a terminal, a plain line every
-/// few seconds otherwise (CI logs, files). Reading never waits on rendering, so a slow console cannot slow the crawl.
+/// Drains the crawl's event channel and shows progress: a live Spectre panel on a terminal, a plain line every
+/// few seconds otherwise (CI logs, files, --json on stderr), nothing under --quiet. Reading never waits on rendering,
+/// so a slow console cannot slow the crawl. On Ctrl+C the panel is drawn one last time and the stop notice is printed
+/// below it, never into it.
 /// </summary>
-internal sealed class ProgressReporter(IAnsiConsole console, bool live, TimeSpan plainInterval, Func<string, string> redact)
+internal sealed class ProgressReporter(CommandOutput output)
 {
     readonly ProgressTracker tracker = new();
     readonly Stopwatch clock = Stopwatch.StartNew();
     readonly Lock gate = new();
+    readonly TaskCompletionSource stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IReadOnlyList<CrawlEvent.RunFailed> Failures
     {
@@ -31,10 +35,17 @@ internal sealed class ProgressReporter(IAnsiConsole console, bool live, TimeSpan
     public async Task RunAsync(ChannelReader<CrawlEvent> events)
     {
         var drain = DrainAsync(events);
-        if (live)
-            await RenderLiveAsync(drain);
-        else
+        if (output.Live)
+        {
+            using (output.Environment.StopNotice.Redirect(() => stopRequested.TrySetResult()))
+                await RenderLiveAsync(drain);
+            if (stopRequested.Task.IsCompleted)
+                output.Human.MarkupLine($"[yellow]{StopNotice.Text}[/]");
+        }
+        else if (!output.Mode.Quiet)
+        {
             await RenderPlainAsync(drain);
+        }
         await drain;
     }
 
@@ -42,10 +53,14 @@ internal sealed class ProgressReporter(IAnsiConsole console, bool live, TimeSpan
     {
         await foreach (var e in events.ReadAllAsync())
         {
-            var applied = e is CrawlEvent.RunFailed raw ? raw with { Error = redact(raw.Error) } : e;
+            var applied = e is CrawlEvent.RunFailed raw ? raw with { Error = output.Secrets.Redact(raw.Error) } : e;
             lock (gate) tracker.Apply(applied, clock.Elapsed);
-            if (!live && applied is CrawlEvent.RunFailed f)
-                console.MarkupLineInterpolated($"[red]failed[/] {f.RunPath} ({f.ErrorKind}, {f.Attempts} attempts): {f.Error}");
+            if (applied is CrawlEvent.RunFailed f)
+            {
+                output.Log?.Error($"run {f.RunPath} failed ({f.ErrorKind}, {f.Attempts} attempts): {f.Error}");
+                if (!output.Live)
+                    output.Human.MarkupLineInterpolated($"[red]failed[/] {f.RunPath} ({f.ErrorKind}, {f.Attempts} attempts): {f.Error}");
+            }
         }
     }
 
@@ -53,29 +68,32 @@ internal sealed class ProgressReporter(IAnsiConsole console, bool live, TimeSpan
     {
         while (!drain.IsCompleted)
         {
-            await Task.WhenAny(drain, Task.Delay(plainInterval));
-            console.WriteLine(PlainLine(Snapshot()));
+            await Task.WhenAny(drain, Task.Delay(output.PlainProgressInterval));
+            output.Human.WriteLine(PlainLine(Snapshot()));
         }
     }
 
     async Task RenderLiveAsync(Task drain)
     {
-        await console.Live(LiveView(Snapshot(), []))
+        await output.Human.Live(LiveView(Snapshot(), []))
             .AutoClear(false)
             .Overflow(VerticalOverflow.Ellipsis)
             .StartAsync(async ctx =>
             {
-                while (!drain.IsCompleted)
+                // Stop drawing as soon as Ctrl+C lands: the last frame is complete, the notice goes below it.
+                while (!drain.IsCompleted && !stopRequested.Task.IsCompleted)
                 {
-                    await Task.WhenAny(drain, Task.Delay(TimeSpan.FromMilliseconds(250)));
+                    await Task.WhenAny(drain, stopRequested.Task, Task.Delay(TimeSpan.FromMilliseconds(250)));
                     ctx.UpdateTarget(LiveView(Snapshot(), Failures));
                 }
+                ctx.UpdateTarget(LiveView(Snapshot(), Failures));
+                ctx.Refresh();
             });
     }
 
-    /// <summary>One log-friendly line, e.g. "[00:01:05] runs 12/40 (3 skipped, 1 failed) | 123,456 points | ...".</summary>
+    /// <summary>One log-friendly line, e.g. "[00:01:05] runs 12/40 (3 skipped, 1 failed) | 123,456 points written | ...".</summary>
     public static string PlainLine(ProgressSnapshot s) => string.Create(CultureInfo.InvariantCulture,
-        $"[{Clock(s.Elapsed)}] runs {s.RunsSettled}/{s.RunsTotal} ({s.RunsDone} exported, {s.RunsSkipped} already in backup, {s.RunsFailed} failed) | {s.Points:N0} points | {s.RequestsPerSecond:0.0} req/s | {s.Retries} retries | {s.RateLimited} x 429 | ETA {(s.Eta is { } eta ? Clock(eta) : "--:--:--")}");
+        $"[{Clock(s.Elapsed)}] runs {s.RunsSettled}/{s.RunsTotal} ({s.RunsDone} exported, {s.RunsSkipped} already in backup, {s.RunsFailed} failed) | {s.PointsWritten:N0} points written (+{s.PointsInFlight:N0} streaming) | {Plural.Bytes(s.Bytes)} ({MegabytesPerSecond(s)}) | {s.RequestsPerSecond:0.0} req/s | {s.Retries} retries | {s.RateLimited} x 429 | ETA {(s.Eta is { } eta ? Clock(eta) : "--:--:--")}");
 
     static IRenderable LiveView(ProgressSnapshot s, IReadOnlyList<CrawlEvent.RunFailed> failures)
     {
@@ -87,8 +105,12 @@ internal sealed class ProgressReporter(IAnsiConsole console, bool live, TimeSpan
         var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
         grid.AddRow(new Text("Runs"), new Markup(string.Create(CultureInfo.InvariantCulture,
             $"[green]{bar}[/] {s.RunsSettled}/{s.RunsTotal}  ({s.RunsDone} exported, {s.RunsSkipped} already in backup, [{(s.RunsFailed > 0 ? "red" : "grey")}]{s.RunsFailed} failed[/], {s.RunsInFlight} in flight)")));
-        grid.AddRow(new Text("Scope"), new Text(string.Create(CultureInfo.InvariantCulture, $"{s.Workspaces} workspaces, {s.Projects} projects")));
-        grid.AddRow(new Text("Points"), new Text(s.Points.ToString("N0", CultureInfo.InvariantCulture)));
+        grid.AddRow(new Text("Scope"), new Text($"{Plural.Of(s.Workspaces, "workspace")}, {Plural.Of(s.Projects, "project")}"));
+        // Durable points and points still streaming apart: an interrupted or failed attempt's files are deleted, so
+        // only the first number is what the summary will call "points written this run".
+        grid.AddRow(new Text("Points written"), new Text(string.Create(CultureInfo.InvariantCulture,
+            $"{s.PointsWritten:N0} in finished runs, {s.PointsInFlight:N0} streaming")));
+        grid.AddRow(new Text("Bytes written"), new Text($"{Plural.Bytes(s.Bytes)} ({MegabytesPerSecond(s)})"));
         grid.AddRow(new Text("Requests"), new Text(string.Create(CultureInfo.InvariantCulture,
             $"{s.Requests:N0} ({s.RequestsPerSecond:0.0}/s), {s.Retries} retries, {s.RateLimited} x 429")));
         grid.AddRow(new Text("Time"), new Text(string.Create(CultureInfo.InvariantCulture,
@@ -97,6 +119,9 @@ internal sealed class ProgressReporter(IAnsiConsole console, bool live, TimeSpan
             grid.AddRow(new Markup("[red]failed[/]"), new Text($"{f.RunPath}: {f.ErrorKind}: {f.Error}"));
         return new Panel(grid).Header("swanlab-crawler export").Border(BoxBorder.Rounded);
     }
+
+    public static string MegabytesPerSecond(ProgressSnapshot s) =>
+        string.Create(CultureInfo.InvariantCulture, $"{s.BytesPerSecond / 1e6:0.0} MB/s");
 
     public static string Clock(TimeSpan t) =>
         string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours:00}:{t.Minutes:00}:{t.Seconds:00}");

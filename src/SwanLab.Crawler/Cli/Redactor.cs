@@ -1,5 +1,3 @@
-using Spectre.Console;
-
 namespace SwanLab.Crawler.Cli;
 
 /// <summary>
@@ -23,23 +21,5 @@ internal sealed class Redactor
         foreach (var secret in secrets)
             text = text.Replace(secret, Mask, StringComparison.Ordinal);
         return text;
-    }
-}
-
-/// <summary>How usage problems and interruptions are reported, the same way by every command.</summary>
-internal static class Problems
-{
-    public static int Usage(CliEnvironment env, string message, string command)
-    {
-        env.Error.MarkupLineInterpolated($"[red]error:[/] {message}");
-        env.Error.WriteLine($"See '{CrawlerCli.ToolName} {command} --help' for usage and examples.");
-        return ExitCodes.UsageError;
-    }
-
-    public static int Interrupted(CliEnvironment env)
-    {
-        env.Error.MarkupLine("[yellow]Interrupted.[/] Runs finished so far are in the checkpoint; " +
-                             "run the same command again to resume.");
-        return ExitCodes.Interrupted;
     }
 }

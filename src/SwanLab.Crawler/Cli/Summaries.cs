@@ -1,6 +1,7 @@
 using System.Globalization;
 using Spectre.Console;
 using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Crawler.Crawl;
 
 namespace SwanLab.Crawler.Cli;
@@ -40,13 +41,29 @@ internal static class Summaries
         table.AddRow("  exported", N(result.RunsDone));
         table.AddRow("  already in backup (skipped)", N(result.RunsSkipped));
         table.AddRow(result.RunsFailed > 0 ? "[red]  failed[/]" : "  failed", N(result.RunsFailed));
-        table.AddRow("Points", N(result.Points));
+        // Two counts, two labels: what this command wrote, and what the backup now holds (skipped runs included).
+        if (progress is not null)
+        {
+            table.AddRow("Points written this run", N(progress.PointsWritten));
+            table.AddRow("Bytes written this run", $"{Plural.Bytes(progress.Bytes)} ({ProgressReporter.MegabytesPerSecond(progress)})");
+        }
+        table.AddRow("Points in backup", N(result.Points));
         if (progress is not null)
             table.AddRow("Requests", string.Create(CultureInfo.InvariantCulture,
                 $"{progress.Requests:N0} ({progress.Retries:N0} retries, {progress.RateLimited:N0} x 429)"));
         table.AddRow("Duration", ProgressReporter.Clock(elapsed));
         table.AddRow("Backup", Markup.Escape(outputDirectory));
         console.Write(table);
+
+        if (result.Unavailable.Count > 0)
+        {
+            var unavailable = new Table().Border(TableBorder.Simple)
+                .Title("Not offered by this server (not failures; recorded in backup.json)")
+                .AddColumn("Read").AddColumn("Server's answer");
+            foreach (var u in result.Unavailable)
+                unavailable.AddRow(Markup.Escape(u.Capability), Markup.Escape(secrets.Redact(u.Answer)));
+            console.Write(unavailable);
+        }
 
         // A workspace or project that could not be listed is not a run: it gets its own table.
         foreach (var (title, column, group) in new[]
@@ -68,14 +85,29 @@ internal static class Summaries
 
         var errorsFile = Path.Combine(outputDirectory, "errors.jsonl");
         if (result.Cancelled)
-            console.MarkupLineInterpolated($"[yellow]Stopped before the end:[/] {result.RunsDone + result.RunsSkipped} of {result.RunsTotal} runs are in the backup.");
+            console.MarkupLineInterpolated($"[yellow]Stopped before the end:[/] {result.RunsDone + result.RunsSkipped} of {Plural.Of(result.RunsTotal, "run")} {(result.RunsDone + result.RunsSkipped == 1 ? "is" : "are")} in the backup.");
         else if (result.RunsFailed > 0)
-            console.MarkupLineInterpolated($"[red]Incomplete:[/] {result.RunsFailed} of {result.RunsTotal} runs failed; they are listed in {errorsFile}. Run the same command again to retry them.");
+            console.MarkupLineInterpolated($"[red]Incomplete:[/] {result.RunsFailed} of {Plural.Of(result.RunsTotal, "run")} failed; {(result.RunsFailed == 1 ? "it is" : "they are")} listed in {errorsFile}. Run the same command again to retry {(result.RunsFailed == 1 ? "it" : "them")}.");
         else if (!result.Complete)
             console.MarkupLineInterpolated($"[red]Incomplete:[/] the backup is not complete; see {errorsFile}.");
         else
-            console.MarkupLineInterpolated($"[green]Complete:[/] all {result.RunsTotal} runs are in the backup. Check it any time with `{CrawlerCli.ToolName} verify --out {outputDirectory}`.");
+            console.MarkupLineInterpolated($"[green]Complete:[/] {AllRunsInBackup(result.RunsTotal)}{WithoutUnavailable(result)}. Check it any time with `{CrawlerCli.ToolName} verify --out {outputDirectory}`.");
     }
+
+    static string AllRunsInBackup(int runs) => runs switch
+    {
+        0 => "no run matched the selection, so nothing is missing from the backup",
+        1 => "the 1 run is in the backup",
+        _ => $"all {Plural.Of(runs, "run")} are in the backup",
+    };
+
+    /// <summary>The outcome in one line, for the log.</summary>
+    public static string OneLine(CrawlResult result, ProgressSnapshot? progress, TimeSpan elapsed) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{(result.Cancelled ? "interrupted" : result.Complete ? "complete" : "incomplete")}: {Plural.Of(result.RunsTotal, "run")} " +
+            $"({result.RunsDone} exported, {result.RunsSkipped} already in backup, {result.RunsFailed} failed), " +
+            $"{(progress?.PointsWritten ?? 0):N0} points and {Plural.Bytes(progress?.Bytes ?? 0)} written this run, {result.Points:N0} points in backup, " +
+            $"{(progress?.Requests ?? 0):N0} requests ({progress?.Retries ?? 0} retries, {progress?.RateLimited ?? 0} x 429), {ProgressReporter.Clock(elapsed)}");
 
     public static void WriteStatus(IAnsiConsole console, string folder, StatusView status)
     {
@@ -108,6 +140,12 @@ internal static class Summaries
         }
         if (status.Writer is { } writer)
             console.WriteLine($"An export is writing into {folder} right now: {writer}. These counts are changing.");
+        else if (status.Complete is null && status.Done == 0 && status.Failed == 0)
+        {
+            console.WriteLine("No run has finished yet: the last export stopped before its first run was done. " +
+                              "Run export again with the same --out to continue.");
+            return;
+        }
         console.WriteLine(status switch
         {
             { AllThere: true } => "The last export finished and is complete.",
@@ -131,12 +169,12 @@ internal static class Summaries
             console.MarkupLineInterpolated($"[yellow]extra:[/] {extra.Path}: not part of the backup (the manifest does not list it); left alone.");
         if (report.Clean)
         {
-            console.MarkupLineInterpolated($"[green]OK:[/] all {report.FilesChecked} files in {folder} match manifest.jsonl and the backup is complete.");
+            console.MarkupLineInterpolated($"[green]OK:[/] {FilesIn(report.FilesChecked)} {folder} {Match(report.FilesChecked)} manifest.jsonl and the backup is complete.");
             return;
         }
         if (report.FilesMatch)
         {
-            console.MarkupLineInterpolated($"All {report.FilesChecked} files in {folder} match manifest.jsonl.");
+            console.MarkupLineInterpolated($"{Capitalised(FilesIn(report.FilesChecked))} {folder} {Match(report.FilesChecked)} manifest.jsonl.");
         }
         else
         {
@@ -145,7 +183,7 @@ internal static class Summaries
             foreach (var p in report.Problems)
                 table.AddRow(Markup.Escape(p.Path), Markup.Escape(p.Problem));
             console.Write(table);
-            console.MarkupLineInterpolated($"[red]{report.Problems.Count} problem(s)[/] in {report.FilesChecked} files checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
+            console.MarkupLineInterpolated($"[red]{Plural.Of(report.Problems.Count, "problem")}[/] in {Plural.Of(report.FilesChecked, "file")} checked. Re-export the affected runs (export --out {folder}) or restore them from another copy.");
         }
         if (report.Incomplete.Count > 0)
         {
@@ -154,6 +192,17 @@ internal static class Summaries
             console.MarkupLineInterpolated($"Run export again with the same --out ({folder}) to finish it; `status` shows the details.");
         }
     }
+
+    /// <summary>"all 12 files in", "the 1 file in".</summary>
+    static string FilesIn(int files) => files == 1 ? "the 1 file in" : $"all {Plural.Of(files, "file")} in";
+
+    static string Match(int files) => files == 1 ? "matches" : "match";
+
+    static string Capitalised(string text) => char.ToUpperInvariant(text[0]) + text[1..];
+
+    static string WithoutUnavailable(CrawlResult result) => result.Unavailable.Count == 0
+        ? ""
+        : $", with everything the server offers (it has no {string.Join(", ", result.Unavailable.Select(u => u.Capability))})";
 
     /// <summary>Failure paths are "workspace", "workspace/project" or "workspace/project/run-id".</summary>
     static bool IsRun(string unitPath) => unitPath.Count(c => c == '/') == 2;

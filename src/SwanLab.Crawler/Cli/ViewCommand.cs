@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
+using SwanLab.Crawler.Cli.Output;
 using SwanLab.Crawler.Configuration;
 using SwanLab.Crawler.View;
 
@@ -34,8 +35,10 @@ internal static class ViewCommand
         {
             outOption, configFile, maxPoints,
         };
+        var modes = OutputOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            var output = new CommandOutput(env, "view", modes.Read(parse));
             string folder;
             try
             {
@@ -43,38 +46,41 @@ internal static class ViewCommand
             }
             catch (SettingsException e)
             {
-                return Problems.Usage(env, e.Message, "view");
+                return output.Usage(e.Message);
             }
             var points = parse.GetValue(maxPoints);
-            if (points < 3) return Problems.Usage(env, $"--max-points must be at least 3; got {points}.", "view");
-            return await WriteAsync(env, folder, points, ct);
+            if (points < 3) return output.Usage($"--max-points must be at least 3; got {points}.");
+            return await WriteAsync(output, folder, points, ct);
         });
         return command;
     }
 
     /// <summary>Writes the site of <paramref name="folder"/>; also the last step of `export --view`.</summary>
-    public static async Task<int> WriteAsync(CliEnvironment env, string folder, int maxPoints, CancellationToken ct)
+    public static async Task<int> WriteAsync(CommandOutput output, string folder, int maxPoints, CancellationToken ct)
     {
         if (!Directory.Exists(folder))
-            return Problems.Usage(env, $"'{folder}' does not exist; give the --out folder of an export.", "view");
+            return output.Usage($"'{folder}' does not exist; give the --out folder of an export.");
         if (!File.Exists(Path.Combine(folder, Backup.BackupLayout.BackupInfoFileName))
             && !Directory.Exists(Path.Combine(folder, Backup.BackupLayout.StateFolderName)))
-            return Problems.Usage(env, $"'{folder}' is not a backup of {CrawlerCli.ToolName} (no backup.json); give the --out folder of an export.", "view");
+            return output.Usage($"'{folder}' is not a backup of {CrawlerCli.ToolName} (no backup.json); give the --out folder of an export.");
         try
         {
             var result = await ViewSite.WriteAsync(folder, maxPoints, ct);
-            env.Out.MarkupLineInterpolated(
+            output.Human.MarkupLineInterpolated(
                 $"Wrote the backup's site ({result.Workspaces} workspaces, {result.Projects} projects, {result.Runs} runs, {result.Files} files): open [blue]{result.IndexFile}[/] in a browser.");
-            return ExitCodes.Complete;
+            output.Result["backup"] = folder;
+            output.Result["index"] = result.IndexFile;
+            output.Result["runs"] = result.Runs;
+            output.Result["files"] = result.Files;
+            return output.Exit(ExitCodes.Complete);
         }
         catch (OperationCanceledException)
         {
-            return Problems.Interrupted(env);
+            return output.Interrupted();
         }
         catch (Exception e) when (e is ViewFolderTakenException or FormatException or Backup.UnsafePathException)
         {
-            env.Error.MarkupLineInterpolated($"[red]error:[/] the site was not written: {e.Message}");
-            return ExitCodes.FinishedWithFailures;
+            return output.Fail(ExitCodes.FinishedWithFailures, $"the site was not written: {e.Message}", cause: e);
         }
     }
 }

@@ -26,7 +26,7 @@ internal static class EnvironmentSettings
         ("SWANLAB_CRAWLER_CONCURRENCY", "runs exported at once (concurrency.runs)"),
         ("SWANLAB_CRAWLER_SERIES_CONCURRENCY", "series streamed at once (concurrency.series)"),
         ("SWANLAB_CRAWLER_RATE_LIMIT", "requests per second, 0 = adapt to the server (rate-limit.requests-per-second)"),
-        ("SWANLAB_CRAWLER_TIMEOUT", "per-request timeout, e.g. 30s (http.timeout)"),
+        ("SWANLAB_CRAWLER_TIMEOUT", "per-request timeout, 10ms to 24h, e.g. 30s (http.timeout)"),
         ("SWANLAB_CRAWLER_MAX_RETRIES", "retries of a failing request (http.max-retries)"),
     ];
 

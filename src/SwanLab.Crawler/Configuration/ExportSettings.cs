@@ -11,15 +11,17 @@ internal sealed record ConnectionSettings
 {
     /// <summary>Null = let SwanLab.Client resolve it (SWANLAB_API_HOST, the netrc machine, the cloud default).</summary>
     public string? Host { get; init; }
+    /// <summary>The host was given without a scheme and https:// was assumed (as the SDK does).</summary>
+    public bool HttpsAssumed { get; init; }
     /// <summary>Null = let SwanLab.Client resolve it (SWANLAB_API_KEY, then ~/.swanlab/.netrc).</summary>
     public string? ApiKey { get; init; }
     public TimeSpan HttpTimeout { get; init; } = TimeSpan.FromSeconds(60);
     public int MaxRetries { get; init; } = 5;
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/>.</summary>
+    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/> (0: unpaced until the first 429).</summary>
     public double? RequestsPerSecond { get; init; }
-    public double InitialRequestsPerSecond { get; init; } = 20;
+    public double InitialRequestsPerSecond { get; init; }
 
     /// <summary>What --host/SWANLAB_API_HOST would show a user: the host, or the client's default.</summary>
     public string DisplayHost => Host ?? "(SWANLAB_API_HOST / ~/.swanlab/.netrc / https://api.swanlab.cn)";

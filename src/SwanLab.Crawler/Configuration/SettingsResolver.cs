@@ -72,8 +72,11 @@ internal static class SettingsResolver
         Require(s.SeriesConcurrency is >= 1, $"series concurrency must be at least 1 (got {s.SeriesConcurrency}; SWANLAB_CRAWLER_SERIES_CONCURRENCY or concurrency.series).");
         Require(s.ChannelCapacity is >= 1, $"concurrency.channel-capacity must be at least 1 (got {s.ChannelCapacity}).");
         Require(s.RequestsPerSecond is >= 0, $"rate limit must be 0 (adaptive) or a positive number of requests per second (got {s.RequestsPerSecond}; --rate-limit, SWANLAB_CRAWLER_RATE_LIMIT or rate-limit.requests-per-second).");
-        Require(s.InitialRequestsPerSecond is > 0, $"rate-limit.initial-requests-per-second must be positive (got {s.InitialRequestsPerSecond}).");
-        Require(s.HttpTimeout is { } t && t > TimeSpan.Zero, $"the HTTP timeout must be positive (got {s.HttpTimeout}; SWANLAB_CRAWLER_TIMEOUT or http.timeout).");
+        Require(s.InitialRequestsPerSecond is >= 0, $"rate-limit.initial-requests-per-second must be 0 (no pacing until the first 429) or positive (got {s.InitialRequestsPerSecond}).");
+        // The per-attempt timeout's bounds are Polly's (10 ms to 1 day); a value outside them is a settings error, not a crash.
+        Require(s.HttpTimeout is { } t && t >= MinHttpTimeout && t <= MaxHttpTimeout,
+            $"the HTTP timeout {Describe(s.HttpTimeout)} is out of range: give 10ms to 24h (SWANLAB_CRAWLER_TIMEOUT or http.timeout in crawler.hocon).");
+        Require(s.BackoffMax is { } bm && bm <= MaxHttpTimeout, $"http.backoff-max {Describe(s.BackoffMax)} is out of range: give at most 24h.");
         Require(s.MaxRetries is >= 0, $"max retries must be 0 or more (got {s.MaxRetries}; SWANLAB_CRAWLER_MAX_RETRIES or http.max-retries).");
         Require(s.BackoffBase <= s.BackoffMax, $"http.backoff-base ({s.BackoffBase}) is longer than http.backoff-max ({s.BackoffMax}).");
         Require(s.MaxUnitAttempts is >= 1, $"supervision.max-unit-attempts must be at least 1 (got {s.MaxUnitAttempts}).");
@@ -107,6 +110,7 @@ internal static class SettingsResolver
         var connection = new ConnectionSettings
         {
             Host = flags.Demo ? null : NormaliseHost(s.Host),
+            HttpsAssumed = !flags.Demo && !string.IsNullOrWhiteSpace(s.Host) && !s.Host.Contains("://", StringComparison.Ordinal),
             ApiKey = flags.Demo ? null : flags.ApiKey,
             HttpTimeout = s.HttpTimeout!.Value,
             MaxRetries = s.MaxRetries!.Value,
@@ -118,14 +122,24 @@ internal static class SettingsResolver
         return new ExportSettings(crawl, connection, flags.Demo, origin);
     }
 
+    static readonly TimeSpan MinHttpTimeout = TimeSpan.FromMilliseconds(10);
+    static readonly TimeSpan MaxHttpTimeout = TimeSpan.FromHours(24);
+
+    static string Describe(TimeSpan? t) => t switch
+    {
+        null => "(none)",
+        { TotalSeconds: < 1 } v => $"{v.TotalMilliseconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}ms",
+        var v => $"{v.Value.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}s",
+    };
+
     /// <summary>The backup folder for status/verify: --out, else SWANLAB_CRAWLER_OUT, else export.out.</summary>
     public static string ResolveBackupFolder(string? outFlag, string? configFileFlag, Func<string, string?> getVariable,
         string toolDirectory)
     {
         if (!string.IsNullOrWhiteSpace(outFlag))
-            return ResolveOutput(outFlag);
+            return ResolveOutput(outFlag, existing: true);
         var (below, _) = LoadBelowFlags(configFileFlag, getVariable, toolDirectory);
-        return ResolveOutput(below.Out);
+        return ResolveOutput(below.Out, existing: true);
     }
 
     /// <summary>Checks that need only the flags, so they fail before any file is read.</summary>
@@ -180,7 +194,8 @@ internal static class SettingsResolver
         return new RunFilter(Distinct(states.Select(s => s.Trim().ToUpperInvariant()).ToList()), config);
     }
 
-    static string ResolveOutput(string? output)
+    /// <param name="existing">status/verify: the folder must be an existing backup, nothing is created.</param>
+    static string ResolveOutput(string? output, bool existing = false)
     {
         if (string.IsNullOrWhiteSpace(output))
             throw new SettingsException("no backup folder: give --out DIR (or SWANLAB_CRAWLER_OUT, or export.out in crawler.hocon).");
@@ -191,7 +206,9 @@ internal static class SettingsResolver
             throw new SettingsException($"--out '{output}' is not a usable path: {e.Message}");
         }
         if (File.Exists(full))
-            throw new SettingsException($"--out '{output}' is a file; give a folder (it is created if missing).");
+            throw new SettingsException(existing
+                ? $"--out '{output}' is a file; give the backup folder an export wrote."
+                : $"--out '{output}' is a file; give a folder (it is created if missing).");
         return full;
     }
 

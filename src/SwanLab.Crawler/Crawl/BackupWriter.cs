@@ -108,6 +108,31 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
             async (stream, c) => await download(stream, c), ct);
 
     /// <summary>
+    /// This export's unavailable reads plus the earlier backup.json's: a resumed export that skipped every run asked
+    /// the server nothing, yet its runs still lack what the server did not offer then. An earlier entry goes only when
+    /// this export found the read offered.
+    /// </summary>
+    private async Task<IReadOnlyList<UnavailableRead>> UnavailableReadsAsync(BackupSummary summary, CancellationToken ct)
+    {
+        var merged = summary.Unavailable.ToDictionary(u => u.Capability, StringComparer.Ordinal);
+        BackupInfo? previous = null;
+        try
+        {
+            previous = await BackupInfo.ReadAsync(layout, ct);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            // An unreadable earlier backup.json is replaced below; only its record of unavailable reads is lost.
+        }
+        foreach (var earlier in previous?.Unavailable ?? [])
+        {
+            if (!summary.Offered.Contains(earlier.Capability, StringComparer.Ordinal))
+                merged.TryAdd(earlier.Capability, earlier);
+        }
+        return merged.Values.OrderBy(u => u.Capability, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
     /// errors.jsonl, manifest.jsonl and (last) backup.json, all from the checkpoint's records: the manifest lists the
     /// files units recorded (as recorded, so damage since shows up in verify), never whatever else is on disk.
     /// </summary>
@@ -118,7 +143,8 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         var files = summary.Files.Where(f => f.RelativePath != errors.RelativePath).Append(errors)
             .OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList();
         await ManifestWriter.WriteAsync(layout, files, ct);
-        var info = await BackupDescription.DescribeAsync(layout, summary, files, ct);
+        // The earlier backup.json is read before it is replaced: its unavailable reads carry over (see UnavailableReadsAsync).
+        var info = await BackupDescription.DescribeAsync(layout, summary, files, ct) with { Unavailable = await UnavailableReadsAsync(summary, ct) };
         await SuspectUnits.WriteAsync(layout, summary.RemainingSuspects, ct);
         await info.WriteAsync(layout, ct);
     }

@@ -49,17 +49,29 @@ public abstract record CrawlEvent
 {
     /// <summary>Discovery grew the known totals.</summary>
     public sealed record Discovered(int Workspaces, int Projects, int Runs) : CrawlEvent;
-    public sealed record RunStarted(string RunPath) : CrawlEvent;
+    /// <summary>An attempt at a run began (attempt 2, 3... after a failed one: its points written so far are void).</summary>
+    public sealed record RunStarted(string RunPath, int Attempt = 1) : CrawlEvent;
     /// <summary>A run was skipped because the checkpoint already holds it unchanged.</summary>
     public sealed record RunSkipped(string RunPath) : CrawlEvent;
-    public sealed record RunCompleted(string RunPath, long Points, int Files) : CrawlEvent;
+    /// <summary>A run is durable in the backup: its points, files and their total size in bytes.</summary>
+    public sealed record RunCompleted(string RunPath, long Points, int Files, long Bytes = 0) : CrawlEvent;
     public sealed record RunFailed(string RunPath, string ErrorKind, string Error, int Attempts) : CrawlEvent;
-    /// <summary>Points written since the last such event (batched, not per point).</summary>
-    public sealed record PointsWritten(long Points) : CrawlEvent;
+    /// <summary>
+    /// Points written since the last such event (batched, not per point) by the current attempt at
+    /// <paramref name="RunPath"/>; a later attempt at the same run writes them again.
+    /// </summary>
+    public sealed record PointsWritten(long Points, string? RunPath = null) : CrawlEvent;
     /// <summary>HTTP-level counters from the source, cumulative.</summary>
     public sealed record RequestStats(long Requests, long Retries, long RateLimited) : CrawlEvent;
 }
 
 /// <summary>How an export ended.</summary>
 public sealed record CrawlResult(int Workspaces, int Projects, int RunsTotal, int RunsDone, int RunsSkipped,
-    int RunsFailed, long Points, bool Complete, bool Cancelled, IReadOnlyList<CheckpointEntry> Failures);
+    int RunsFailed, long Points, bool Complete, bool Cancelled, IReadOnlyList<CheckpointEntry> Failures)
+{
+    /// <summary>
+    /// Optional reads (logs, media, summaries) the server does not offer: not failures, the backup holds everything the
+    /// server has, but it is said once, here and in backup.json.
+    /// </summary>
+    public IReadOnlyList<UnavailableRead> Unavailable { get; init; } = [];
+}

@@ -11,17 +11,30 @@ public sealed record CrawlPlan(int Workspaces, int Projects, int Runs, int RunsT
 public sealed record PlannedProject(string Path, int Runs, int RunsToSkip);
 
 /// <summary>
-/// The dry run: walks the same selection the crawl would (workspaces, projects, filtered runs) and counts.
-/// Reads only listings, never run details or series, and writes nothing.
+/// The dry run: walks the same selection the crawl would (workspaces, projects, filtered runs) and counts. What a
+/// run costs depends on what it holds (series keys, log lines, media files), which listings do not say, so it reads
+/// runs of the selection, in a shuffled order fixed by the selection, the way an export would (detail, series keys and
+/// last steps, logs, media listing), counting the requests that takes, adds the downloads an export would make
+/// (one export, presign and download per batch of series, one download per media file), and scales the average to
+/// every run to export. It reads at least <see cref="MinSampledRuns"/> runs (or all) and stops once the average is
+/// known to within 4% (or at <see cref="MaxSampledRuns"/>): accounts where a few runs carry most media need more.
+/// Sources that do not count requests get a fixed per-run figure. Writes nothing.
 /// </summary>
 public static class CrawlPlanner
 {
+    /// <summary>Fewest and most runs read to learn what a run costs.</summary>
+    internal const int MinSampledRuns = 16;
+    internal const int MaxSampledRuns = 64;
+
+    /// <summary>Sampling stops once the mean cost is known to within this fraction (95% confidence).</summary>
+    private const double TargetPrecision = 0.04;
+
     /// <summary>
-    /// Requests one run export costs at least: detail, series keys, one 16-key export chunk (export, presign,
-    /// download) plus the value query, logs, media listing and presign. Runs with more than 16 series cost more.
+    /// Requests one run export costs at least, for sources that cannot count theirs: detail, series keys, last steps,
+    /// one 16-key export chunk (export, presign, download), logs, media keys.
     /// </summary>
     internal static int RequestsPerRun(CrawlSettings settings) =>
-        2 + 4 + (settings.IncludeLogs ? 1 : 0) + (settings.IncludeMedia ? 2 : 0);
+        2 + 4 + (settings.IncludeLogs ? 1 : 0) + (settings.IncludeMedia ? 1 : 0);
 
     private const int PageSize = 100;
 
@@ -47,6 +60,7 @@ public static class CrawlPlanner
         }
 
         var planned = new List<PlannedProject>();
+        var toExport = new List<RunSummary>();
         var workspaces = scopes.DistinctBy(w => w.Username, StringComparer.Ordinal).ToList();
         foreach (var workspace in workspaces)
         {
@@ -84,14 +98,62 @@ public static class CrawlPlanner
                 // Counted from the checkpoint alone: the export also checks each such run's files and exports the
                 // damaged ones again, which a dry run (reading nothing of the backup but the checkpoint) cannot know.
                 var skip = runs.Count(r => ResumeRule.Judge(state, r, settings, out _) == ResumeVerdict.SkipIfIntact);
+                toExport.AddRange(runs.Where(r => ResumeRule.Judge(state, r, settings, out _) != ResumeVerdict.SkipIfIntact));
                 planned.Add(new PlannedProject(path, runs.Count, skip));
             }
         }
 
         var runsTotal = planned.Sum(p => p.Runs);
         var toSkip = planned.Sum(p => p.RunsToSkip);
-        requests += (long)(runsTotal - toSkip) * RequestsPerRun(settings);
+        requests += await RunRequestsAsync(settings, source, toExport, ct);
         return new CrawlPlan(workspaces.Count, planned.Count, runsTotal, toSkip, requests,
             planned.OrderBy(p => p.Path, StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>What exporting <paramref name="runs"/> costs, from a sample of them read as an export reads them.</summary>
+    private static async Task<long> RunRequestsAsync(CrawlSettings settings, ICrawlSource source, IReadOnlyList<RunSummary> runs,
+        CancellationToken ct)
+    {
+        if (runs.Count == 0) return 0;
+        if (source is not IRequestStatsSource counted) return (long)runs.Count * RequestsPerRun(settings);
+        // A shuffled order (seeded by the selection, so the same account gives the same plan) instead of every n-th
+        // run: listings are ordered, and an even stride can keep hitting (or missing) the runs with media.
+        var order = Enumerable.Range(0, runs.Count).ToArray();
+        new Random(runs.Count).Shuffle(order);
+        var batch = Actors.RunExportActor.BatchSize(settings);
+        var costs = new List<double>();
+        foreach (var run in order.Select(i => runs[i]))
+        {
+            if (costs.Count >= MaxSampledRuns || (costs.Count >= MinSampledRuns && PreciseEnough(costs, runs.Count))) break;
+            var before = counted.RequestStats.Requests;
+            long downloads = 0;
+            try
+            {
+                var detail = await source.RunAsync(run.Path, ct);
+                var series = await source.SeriesAsync(detail, ct);
+                downloads = (series.Count + batch - 1) / batch * 3; // export, presign, download per batch
+                if (settings.IncludeLogs)
+                    await foreach (var _ in source.LogsAsync(detail, ct)) { }
+                if (settings.IncludeMedia)
+                    await foreach (var _ in source.MediaAsync(detail, ct)) downloads++;
+            }
+            catch (Exception ex) when (ex is not (OperationCanceledException or SourceAuthenticationException))
+            {
+                // A run the sample cannot read costs what the export's attempt at it would: counted so far, or the floor.
+                downloads = Math.Max(0, RequestsPerRun(settings) - (counted.RequestStats.Requests - before));
+            }
+            costs.Add(counted.RequestStats.Requests - before + downloads);
+        }
+        return (long)Math.Round(costs.Average() * runs.Count);
+    }
+
+    /// <summary>Whether the mean of <paramref name="costs"/>, sampled from <paramref name="population"/> runs, is known well enough.</summary>
+    private static bool PreciseEnough(List<double> costs, int population)
+    {
+        var mean = costs.Average();
+        if (mean <= 0) return true;
+        var variance = costs.Sum(c => (c - mean) * (c - mean)) / (costs.Count - 1);
+        var finite = Math.Max(0, 1 - ((double)costs.Count / population));
+        return 1.96 * Math.Sqrt(variance / costs.Count * finite) <= TargetPrecision * mean;
     }
 }

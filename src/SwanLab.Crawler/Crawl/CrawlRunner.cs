@@ -50,13 +50,14 @@ public static class CrawlRunner
         var layout = new BackupLayout(settings.OutputDirectory);
         // Before anything is written: someone else's folder, a folder holding another source's backup, or a selection
         // the server does not have, is a usage error.
-        var found = BackupFolder.EnsureExportable(layout, settings.AllowNonEmpty);
+        CheckOutputFolder(settings);
         var scope = await SourceAdmission.AdmitAsync(layout, source.Identity, settings, ct);
         await SelectionCheck.EnsureExistsAsync(settings, source, ct);
         Directory.CreateDirectory(layout.Root);
+        // The private folder first: it marks DIR as a backup (status reads it as "0 runs done" after an early
+        // Ctrl+C) and lets the CLI's crawler.log start at once.
+        Directory.CreateDirectory(layout.StateDirectory);
         using var folderLock = BackupLock.Acquire(layout, "export");
-        // Someone's files in an allowed non-empty folder are noted before anything is written, never to be adopted.
-        if (found == FolderKind.Other) BackupFolder.RecordForeignFiles(layout);
         // Only under the lock: a running export's temp files look exactly like a crashed one's.
         AtomicFile.SweepTempFiles(layout.Root);
         await scope.WriteAsync(layout, ct);
@@ -64,6 +65,23 @@ public static class CrawlRunner
         await using var checkpoint = new FileCheckpointStore(layout, secrets);
         return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
             events, ct);
+    }
+
+    /// <summary>
+    /// The checks of the output folder that need no server (someone else's files; an export already writing into it),
+    /// so the command line can refuse at once, before signing in. Writes nothing. The lock itself is taken later, by
+    /// <see cref="RunAsync(CrawlSettings, ICrawlSource, ChannelWriter{CrawlEvent}?, CancellationToken, IEnumerable{string}?)"/>.
+    /// </summary>
+    /// <exception cref="FolderNotABackupException">The folder holds other files (and AllowNonEmpty is off).</exception>
+    /// <exception cref="BackupInUseException">A live export is recorded as writing into the folder.</exception>
+    public static FolderKind CheckOutputFolder(CrawlSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var layout = new BackupLayout(settings.OutputDirectory);
+        var kind = BackupFolder.EnsureExportable(layout, settings.AllowNonEmpty);
+        // Only a holder this host can see alive refuses early; one on another host is left to the OS lock in Acquire.
+        if (BackupLock.RunningWriter(layout) is { IsOnThisHost: true } writer) throw new BackupInUseException(layout, writer, null);
+        return kind;
     }
 
     /// <summary>The same with the storage given explicitly (tests, other stores).</summary>

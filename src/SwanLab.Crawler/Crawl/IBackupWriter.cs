@@ -73,4 +73,11 @@ public sealed record BackupSummary(
     bool Complete,
     IReadOnlyList<WrittenFile> Files,
     IReadOnlyList<CheckpointEntry> Failures,
-    IReadOnlyCollection<string> RemainingSuspects);
+    IReadOnlyCollection<string> RemainingSuspects)
+{
+    /// <summary>Optional reads the server does not offer, as learnt in this export (backup.json <c>unavailable</c>).</summary>
+    public IReadOnlyList<UnavailableRead> Unavailable { get; init; } = [];
+
+    /// <summary>Optional reads that answered in this export: an earlier backup's "unavailable" entry for them is stale.</summary>
+    public IReadOnlyList<string> Offered { get; init; } = [];
+}

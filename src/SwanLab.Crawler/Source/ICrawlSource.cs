@@ -42,6 +42,15 @@ public interface ICrawlSource
     /// </summary>
     IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample, CancellationToken ct);
 
+    /// <summary>
+    /// Streams several series of one run together, as a server that answers many keys per request sends them: each
+    /// chunk names the series (its index in <paramref name="series"/>) it belongs to; within a series, chunks come in
+    /// step order, and chunks of different series may interleave. A chunk is valid only until the next is requested.
+    /// The default streams the series one after another through <see cref="StreamSeriesAsync"/>.
+    /// </summary>
+    IAsyncEnumerable<SeriesChunk> StreamSeriesBatchAsync(RunDetail run, IReadOnlyList<SeriesInfo> series, int? sample, CancellationToken ct) =>
+        SeriesBatches.OneAfterAnotherAsync(this, run, series, sample, ct);
+
     /// <summary>Console log lines of the run, oldest first; empty when the server has none.</summary>
     IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, CancellationToken ct);
 
@@ -79,6 +88,25 @@ public sealed record RunDetail(string Path, string Cuid, string ProjectCuid, str
 
 /// <summary>A series key and what the server says about it, so the backup can be checked against it.</summary>
 public sealed record SeriesInfo(string Key, long? ExpectedPoints, long? LastStep);
+
+/// <summary>Points of the series at <paramref name="SeriesIndex"/> of a <see cref="ICrawlSource.StreamSeriesBatchAsync"/> call.</summary>
+public readonly record struct SeriesChunk(int SeriesIndex, ReadOnlyMemory<SeriesPoint> Points);
+
+/// <summary>The one-series-at-a-time reading of a batch, for sources whose server answers one key per request.</summary>
+public static class SeriesBatches
+{
+    public static async IAsyncEnumerable<SeriesChunk> OneAfterAnotherAsync(ICrawlSource source, RunDetail run,
+        IReadOnlyList<SeriesInfo> series, int? sample, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(series);
+        for (var i = 0; i < series.Count; i++)
+        {
+            await foreach (var points in source.StreamSeriesAsync(run, series[i], sample, ct))
+                yield return new SeriesChunk(i, points);
+        }
+    }
+}
 
 /// <summary>One metric point. NaN and ±Infinity are kept as such.</summary>
 public readonly record struct SeriesPoint(long Step, double Value, long? TimestampMs);

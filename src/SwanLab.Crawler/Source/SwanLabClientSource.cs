@@ -13,11 +13,10 @@ namespace SwanLab.Crawler.Source;
 /// stays inside the client; failures that escape are the client's typed exceptions, except a rejected key, which
 /// becomes <see cref="SourceAuthenticationException"/>.
 /// </summary>
-public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
+public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, IServerReadsSource
 {
     /// <summary>Most points the server samples to; larger --sample values are sampled on the client.</summary>
     private const int ServerSampleLimit = 1500;
-    private static readonly string[] LogLevels = ["DEBUG", "INFO", "WARN", "ERROR"];
 
     private readonly SwanLabApi _api;
     // The client run object behind each RunDetail, so the series, logs and media of a run reuse the run fetched for
@@ -25,6 +24,9 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
     // entry goes when the run's export lets go of its detail, so memory does not grow with the account, and a miss
     // (a detail that came from elsewhere, e.g. another node) costs one GET.
     private readonly ConditionalWeakTable<RunDetail, Run> _runs = new();
+    // The download URLs the media listing presigned (all of a key's paths in one request), kept beside the run's detail
+    // the same way, so each download does not presign its file again; an expired one is presigned afresh by the client.
+    private readonly ConditionalWeakTable<RunDetail, System.Collections.Concurrent.ConcurrentDictionary<string, string>> _mediaUrls = new();
 
     public SwanLabClientSource(SwanLabApi api)
     {
@@ -36,6 +38,11 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
 
     public (long Requests, long Retries, long RateLimited) RequestStats =>
         (_api.Statistics.Requests, _api.Statistics.Retries, _api.Statistics.RateLimited);
+
+    public IReadOnlyList<UnavailableRead> Unavailable =>
+        _api.Capabilities.Unavailable.Select(u => new UnavailableRead(u.Name, u.Answer)).ToList();
+
+    public IReadOnlyList<string> Offered => _api.Capabilities.Offered.Select(ServerCapabilities.NameOf).ToList();
 
     public async IAsyncEnumerable<WorkspaceInfo> WorkspacesAsync([EnumeratorCancellation] CancellationToken ct)
     {
@@ -93,7 +100,10 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         return keys.Select(k => new SeriesInfo(k, ExpectedPoints: null, lastSteps.GetValueOrDefault(k))).ToList();
     }
 
-    /// <summary>The server's latest step per key: value statistics (0.9.x), else summaries; unknown stays null.</summary>
+    /// <summary>
+    /// The server's latest step per key: value statistics (0.9.x), else summaries; unknown stays null (a server without
+    /// either is recorded in backup.json's <c>unavailable</c>, and its series are kept as downloaded).
+    /// </summary>
     private static async Task<Dictionary<string, long?>> LastStepsAsync(Run run, IReadOnlyList<string> keys, CancellationToken ct)
     {
         var result = new Dictionary<string, long?>(StringComparer.Ordinal);
@@ -106,70 +116,93 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         catch (SwanLabNotSupportedException)
         {
         }
-        foreach (var (key, summary) in await Guard(() => run.SummaryAsync(keys, ct)))
-            result[key] = summary.Step;
+        try
+        {
+            foreach (var (key, summary) in await Guard(() => run.SummaryAsync(keys, ct)))
+                result[key] = summary.Step;
+        }
+        catch (SwanLabCapabilityUnavailableException)
+        {
+        }
         return result;
     }
 
     public async IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
         [EnumeratorCancellation] CancellationToken ct)
     {
+        await foreach (var chunk in StreamSeriesBatchAsync(run, [series], sample, ct)) yield return chunk.Points;
+    }
+
+    /// <summary>
+    /// Full resolution: one export per 16 keys, split per key while it downloads (the last steps SeriesAsync already read
+    /// spare the client its own completeness request). Sampled: the server's LTTB for 16 keys per request where it has
+    /// it (0.9.x, at most 1500 points), else client-side LTTB over the full series.
+    /// </summary>
+    public async IAsyncEnumerable<SeriesChunk> StreamSeriesBatchAsync(RunDetail run, IReadOnlyList<SeriesInfo> series, int? sample,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        if (series.Count == 0) yield break;
         var client = await ClientRunAsync(run, ct);
+        var keys = series.Select(s => s.Key).ToArray();
         if (sample is { } n)
         {
-            yield return (await SampleAsync(client, series, n, ct)).ToArray();
+            var sampled = await SampleAsync(client, series, n, ct);
+            for (var i = 0; i < series.Count; i++) yield return new SeriesChunk(i, sampled[i]);
             yield break;
         }
+        var expected = series.ToDictionary(s => s.Key, s => s.LastStep, StringComparer.Ordinal);
         var converted = Array.Empty<SeriesPoint>();
-        // The last step SeriesAsync already read spares the client its own completeness request (one per series).
-        await foreach (var batch in Guard(client.StreamMetricBatchesAsync(series.Key, series.LastStep, ct), ct))
+        await foreach (var batch in Guard(client.StreamMetricsBatchesAsync(keys, expected, ct), ct))
         {
-            if (converted.Length < batch.Count) converted = new SeriesPoint[Math.Max(batch.Count, 1024)];
-            for (var i = 0; i < batch.Count; i++)
+            var points = batch.Points;
+            if (converted.Length < points.Count) converted = new SeriesPoint[Math.Max(points.Count, 1024)];
+            for (var i = 0; i < points.Count; i++)
             {
-                var point = batch[i];
+                var point = points[i];
                 converted[i] = new SeriesPoint(point.Step, point.Value, point.TimestampMs);
             }
-            yield return converted.AsMemory(0, batch.Count);
+            yield return new SeriesChunk(batch.KeyIndex, converted.AsMemory(0, points.Count));
         }
     }
 
-    private static async Task<IReadOnlyList<SeriesPoint>> SampleAsync(Run run, SeriesInfo series, int sample, CancellationToken ct)
+    private static async Task<SeriesPoint[][]> SampleAsync(Run run, IReadOnlyList<SeriesInfo> series, int sample, CancellationToken ct)
     {
-        var key = series.Key;
+        var keys = series.Select(s => s.Key).ToArray();
         if (sample <= ServerSampleLimit)
         {
             try
             {
-                var sampled = await Guard(() => run.SampledMetricAsync(key, sample, ct));
-                return sampled.Select(p => new SeriesPoint(p.Step, p.Value, p.TimestampMs)).ToList();
+                var sampled = await Guard(() => run.SampledMetricsAsync(keys, sample, ct));
+                return keys.Select(k => sampled[k].Select(p => new SeriesPoint(p.Step, p.Value, p.TimestampMs)).ToArray()).ToArray();
             }
             catch (SwanLabNotSupportedException)
             {
             }
         }
-        var all = new List<SeriesPoint>();
-        await foreach (var point in Guard(run.StreamMetricAsync(key, series.LastStep, ct), ct)) all.Add(new SeriesPoint(point.Step, point.Value, point.TimestampMs));
-        return Lttb.Downsample(all, sample);
+        // Client-side LTTB needs each whole series; this is the one read that holds series in memory.
+        var all = keys.Select(_ => new List<SeriesPoint>()).ToArray();
+        var expected = series.ToDictionary(s => s.Key, s => s.LastStep, StringComparer.Ordinal);
+        await foreach (var batch in Guard(run.StreamMetricsBatchesAsync(keys, expected, ct), ct))
+            all[batch.KeyIndex].AddRange(batch.Points.Select(p => new SeriesPoint(p.Step, p.Value, p.TimestampMs)));
+        return all.Select(points => Lttb.Downsample(points, sample).ToArray()).ToArray();
     }
 
     public async IAsyncEnumerable<LogLine> LogsAsync(RunDetail run, [EnumeratorCancellation] CancellationToken ct)
     {
         var client = await ClientRunAsync(run, ct);
-        // The server answers one level per query; a backup wants every line, in the order they were logged.
-        var lines = new List<(LogEntry Entry, int Level)>();
-        for (var level = 0; level < LogLevels.Length; level++)
+        IReadOnlyList<LogEntry> lines;
+        try
         {
-            try
-            {
-                await foreach (var entry in Guard(client.LogsAsync(LogLevels[level], ct), ct)) lines.Add((entry, level));
-            }
-            catch (SwanLabNotSupportedException)
-            {
-                yield break;
-            }
+            // Every level, merged by line and checked against the server's count (a mismatch fails the run loudly).
+            lines = await Guard(() => client.AllLogsAsync(ct));
         }
-        foreach (var (entry, _) in lines.OrderBy(l => l.Entry.Epoch).ThenBy(l => l.Level))
+        catch (SwanLabCapabilityUnavailableException)
+        {
+            // No log route on this server: recorded once in Unavailable, not a failure of this run.
+            yield break;
+        }
+        foreach (var entry in lines)
             yield return new LogLine(entry.Epoch, entry.Level, entry.Message, entry.Timestamp, entry.Json);
     }
 
@@ -179,10 +212,16 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
         var items = new List<ClientMediaItem>();
         try
         {
-            await foreach (var item in Guard(client.MediaAsync(null, ct), ct)) items.Add(item);
+            var urls = _mediaUrls.GetOrCreateValue(run);
+            await foreach (var item in Guard(client.MediaAsync(null, ct), ct))
+            {
+                items.Add(item);
+                if (item.Url is { } url) urls[item.Path] = url;
+            }
         }
-        catch (SwanLabNotSupportedException)
+        catch (SwanLabCapabilityUnavailableException)
         {
+            // No media routes on this server: recorded once in Unavailable, not a failure of this run.
             yield break;
         }
         foreach (var item in items.OrderBy(i => i.Key, StringComparer.Ordinal).ThenBy(i => i.Step).ThenBy(i => i.Path, StringComparer.Ordinal))
@@ -192,8 +231,9 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource
     public async Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct)
     {
         var client = await ClientRunAsync(run, ct);
-        // No URL: the client presigns a fresh one, so an item listed long ago never fails on an expired link.
-        var clientItem = new ClientMediaItem(item.Key, item.Step, item.ServerPath, null, item.Caption, item.Raw);
+        // The URL the listing presigned, when there is one; without it (or once it expired) the client presigns afresh.
+        var url = _mediaUrls.TryGetValue(run, out var urls) ? urls.GetValueOrDefault(item.ServerPath) : null;
+        var clientItem = new ClientMediaItem(item.Key, item.Step, item.ServerPath, url, item.Caption, item.Raw);
         await Guard(() => client.DownloadMediaAsync(clientItem, destination, ct));
     }
 

@@ -267,7 +267,7 @@ internal sealed class DatasetGenerator
             AddMedia(run, identity, "samples/text", "text", "txt", points, withCaptions: false);
         }
 
-        var logCount = spec.LogCount ?? (_options.Size == DatasetSize.Demo ? 60 : 12);
+        var logCount = _options.LogLinesPerRun ?? spec.LogCount ?? (_options.Size == DatasetSize.Demo ? 60 : 12);
         run.Logs = GeneratedLogs(run, identity, logCount);
         return run;
     }

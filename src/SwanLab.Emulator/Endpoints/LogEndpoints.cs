@@ -17,9 +17,13 @@ internal static class LogEndpoints
         app.MapPost("/api/house/metrics/log/export", b.Authed(async (ctx, _) => await LogExport(ctx, b, await Json.ReadBody(ctx) as JsonObject)));
     }
 
+    private static readonly string[] LevelOrder = ["DEBUG", "INFO", "WARN", "ERROR"];
+
     /// <summary>
-    /// Console lines of one level (exact match; default INFO) with epoch &gt; <c>epoch</c>, at most <c>size</c>;
-    /// <c>count</c> is the number of lines of that level in total, so a client can page by the last epoch.
+    /// Console lines selected by <c>level</c> (default INFO; exact level, that level and above, or every line, per
+    /// <see cref="EmulatorFaults.LogLevels"/>), at most <c>size</c> of them from where <c>epoch</c> points (shard index,
+    /// offset or after-epoch, per <see cref="EmulatorFaults.LogPaging"/>); <c>count</c> is the number of lines the
+    /// level selects in total.
     /// </summary>
     private static Task Logs(HttpContext ctx, Backend b)
     {
@@ -30,10 +34,21 @@ internal static class LogEndpoints
         }
 
         var level = (Json.Query(ctx, "level") ?? "INFO").ToUpperInvariant();
-        var after = Json.QueryInt(ctx, "epoch", 0);
+        var epoch = Math.Max(0, Json.QueryInt(ctx, "epoch", 0));
         var size = Math.Clamp(Json.QueryInt(ctx, "size", 1000), 1, 1000);
-        var lines = run.Logs.All().Where(l => l.Level == level).ToArray();
-        var page = lines.Where(l => l.Epoch > after).Take(size).ToArray();
+        var rank = Array.IndexOf(LevelOrder, level);
+        var lines = (b.Faults.LogLevels switch
+        {
+            LogLevelReading.AtOrAbove => run.Logs.All().Where(l => rank >= 0 && Array.IndexOf(LevelOrder, l.Level) >= rank),
+            LogLevelReading.Ignored => run.Logs.All(),
+            _ => run.Logs.All().Where(l => l.Level == level),
+        }).ToArray();
+        var page = (b.Faults.LogPaging switch
+        {
+            LogPagingReading.Offset => lines.Skip(epoch),
+            LogPagingReading.AfterEpoch => lines.Where(l => l.Epoch > epoch),
+            _ => lines.Skip((int)Math.Min(int.MaxValue, (long)epoch * size)),
+        }).Take(size).ToArray();
         return Json.Write(ctx, w =>
         {
             w.WriteStartObject();
@@ -57,7 +72,7 @@ internal static class LogEndpoints
 
     private static Task LogExport(HttpContext ctx, Backend b, JsonObject? body)
     {
-        if (MetricRefs.DataRun(b, body) is not { } run)
+        if (MetricEndpoints.DataRun(b, body) is not { } run)
         {
             return Json.NotFound(ctx, "experiment");
         }

@@ -50,8 +50,8 @@ internal static class MediaEndpoints
 
     private static Task MediaStepRead(HttpContext ctx, Backend b, JsonObject? body)
     {
-        var columns = MetricRefs.Columns(body);
-        var media = columns.Select(c => MetricRefs.DataRun(b, c)?.FindMedia(Json.Str(c["key"]) ?? "")).ToArray();
+        var columns = MetricEndpoints.Columns(body);
+        var media = columns.Select(c => MetricEndpoints.DataRun(b, c)?.FindMedia(Json.Str(c["key"]) ?? "")).ToArray();
         var steps = media.Where(m => m is not null).SelectMany(m => m!.Steps.Select(s => s.Step)).Distinct().Order().ToArray();
         var step = Json.Long(body?["step"]) ?? (steps.Length > 0 ? steps[0] : 0);
         return Json.Write(ctx, w =>
@@ -89,13 +89,13 @@ internal static class MediaEndpoints
 
     private static Task MediaAll(HttpContext ctx, Backend b, JsonObject? body)
     {
-        var columns = MetricRefs.Columns(body);
+        var columns = MetricEndpoints.Columns(body);
         return Json.Write(ctx, w =>
         {
             w.WriteStartArray();
             foreach (var column in columns)
             {
-                if (MetricRefs.DataRun(b, column)?.FindMedia(Json.Str(column["key"]) ?? "") is not { } media)
+                if (MetricEndpoints.DataRun(b, column)?.FindMedia(Json.Str(column["key"]) ?? "") is not { } media)
                 {
                     w.WriteNullValue();
                     continue;

@@ -164,9 +164,21 @@ internal static class ScalarReadEndpoints
             return Json.BadRequest(ctx, "columns required");
         }
 
+        var style = b.Options.ExportColumns;
         var csvColumns = columns.Select(c =>
-            new CsvColumn((Json.Str(c["experimentName"]) ?? Json.Str(c["experimentId"]) ?? "") + "-" + (Json.Str(c["key"]) ?? ""), Series(b, c)))
-            .ToArray();
+        {
+            var key = Json.Str(c["key"]) ?? "";
+            var experiment = style == ExportColumnStyle.RunCuid
+                ? Json.Str(c["experimentId"]) ?? ""
+                : Json.Str(c["experimentName"]) ?? Json.Str(c["experimentId"]) ?? "";
+            return new CsvColumn(style == ExportColumnStyle.BareSorted ? key : experiment + "-" + key, Series(b, c));
+        }).ToArray();
+        csvColumns = style switch
+        {
+            ExportColumnStyle.Reversed => [.. csvColumns.Reverse()],
+            ExportColumnStyle.BareSorted => [.. csvColumns.OrderBy(c => c.Prefix, StringComparer.Ordinal)],
+            _ => csvColumns,
+        };
         var cosKey = b.Store.PutExport("csv", "csv", "export\n" + body!.ToJsonString(), new ScalarCsvObject(csvColumns));
         return Json.Write(ctx, w =>
         {

@@ -29,7 +29,7 @@ internal static class SummaryEndpoints
             {
                 var id = Json.Str(reference["experimentId"]) ?? "";
                 w.WritePropertyName(id);
-                if (MetricRefs.DataRun(b, reference) is not { } run)
+                if (MetricEndpoints.DataRun(b, reference) is not { } run)
                 {
                     w.WriteNullValue();
                     continue;

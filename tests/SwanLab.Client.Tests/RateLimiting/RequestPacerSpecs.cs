@@ -118,6 +118,93 @@ public class RequestPacerSpecs
         Assert.True(throttled < 0.03 * (ok + throttled), $"{throttled} throttled");
     }
 
+    /// <summary>What a simulated crawl against a token-bucket server saw.</summary>
+    private sealed record Simulation(double SecondsTo90Percent, double ThrottledShare, double ServedPerSecondAfter, long Served, long Throttled);
+
+    /// <summary>
+    /// <paramref name="workers"/> callers in a closed loop (acquire, send, wait for the answer) against a server with a
+    /// token bucket of <paramref name="limit"/>/s holding one second's worth (as the emulator's), answering in
+    /// <paramref name="latencyMs"/> (a 429 at once, with Retry-After 1 s, which the throttled caller waits out).
+    /// </summary>
+    private static Simulation Simulate(RequestPacer pacer, ManualClock clock, double limit, int workers, int latencyMs, int seconds)
+    {
+        // 0.1 ms steps: coarser ones would round the pacer's spacing up to whole steps and cap high rates.
+        const int stepsPerMs = 10;
+        var tokens = limit;
+        var busyUntil = new long[workers];
+        var servedAt = new List<int>();
+        long throttled = 0;
+        for (var step = 0; step < seconds * 1000 * stepsPerMs; step++)
+        {
+            tokens = Math.Min(limit, tokens + (limit / 1000 / stepsPerMs));
+            for (var w = 0; w < workers; w++)
+            {
+                if (busyUntil[w] > step || !pacer.AttemptAcquire().IsAcquired)
+                    continue;
+                if (tokens >= 1)
+                {
+                    tokens--;
+                    servedAt.Add(step / stepsPerMs);
+                    busyUntil[w] = step + (latencyMs * stepsPerMs);
+                }
+                else
+                {
+                    throttled++;
+                    pacer.ReportThrottled(TimeSpan.FromSeconds(1));
+                    busyUntil[w] = step + (1000 * stepsPerMs);
+                }
+            }
+
+            clock.Advance(TimeSpan.FromMilliseconds(1.0 / stepsPerMs));
+        }
+
+        // The first moment the served rate over the second before it reached 90% of the limit.
+        var reached = double.PositiveInfinity;
+        for (int i = 0, j = 0; i < servedAt.Count; i++)
+        {
+            while (servedAt[j] <= servedAt[i] - 1000) j++;
+            if (servedAt[i] >= 1000 && i - j + 1 >= 0.9 * limit)
+            {
+                reached = servedAt[i] / 1000.0;
+                break;
+            }
+        }
+
+        var after = servedAt.Count(t => t >= 2000) / (seconds - 2.0);
+        return new Simulation(reached, (double)throttled / (servedAt.Count + throttled), after, servedAt.Count, throttled);
+    }
+
+    [Theory]
+    [InlineData(50)]
+    [InlineData(400)]
+    [InlineData(1500)]
+    public void Should_reach_90_percent_of_an_unknown_limit_within_2_seconds_with_few_429s(double limit)
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+
+        var run = Simulate(pacer, clock, limit, workers: 64, latencyMs: 20, seconds: 12);
+
+        // The served rate over a second first reaches 90% when that second ends, so "within 2 s" is judged at 2 s.
+        Assert.True(run.SecondsTo90Percent <= 2, $"{run}");
+        Assert.True(run.ThrottledShare < 0.03, $"{run}");
+        Assert.True(run.ServedPerSecondAfter >= 0.9 * limit, $"{run}");
+    }
+
+    [Fact]
+    public void Should_not_pace_at_all_until_the_server_first_throttles()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+
+        // 64 callers with 10 ms answers can make 6,400 requests/s: an unknown server gets all of them at once.
+        var run = Simulate(pacer, clock, limit: 1_000_000, workers: 64, latencyMs: 10, seconds: 3);
+
+        Assert.True(pacer.Unbounded);
+        Assert.InRange(run.Served, 0.95 * 3 * 6_400, 3 * 6_400 + 64);
+        Assert.Equal(0, run.Throttled);
+    }
+
     /// <summary>Starts <paramref name="count"/> queued acquisitions; each records the fake time it was granted at.</summary>
     private static (List<Task> Waiters, List<TimeSpan> GrantedAt) Queue(RequestPacer pacer, FakeTimeProvider clock, int count)
     {

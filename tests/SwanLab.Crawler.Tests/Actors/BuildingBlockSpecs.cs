@@ -41,6 +41,16 @@ public sealed class BuildingBlockSpecs
     }
 
     [Fact]
+    public void Should_fail_a_log_that_cannot_be_reconciled_with_the_count_as_truncated_and_retryable()
+    {
+        var failure = UnitFailure.From(new SwanLab.Client.SwanLabLogsIncompleteException(
+            "Logs of run 'w/p/r': the server reports 2500 line(s) for level INFO but its pages held 1000", "GET /api/house/metrics/log"));
+
+        Assert.Equal(("truncated", true), (failure.Kind, failure.Retryable));
+        Assert.Contains("2500", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_refuse_a_series_whose_last_step_or_count_differs_from_the_server()
     {
         var run = new RunDetail("w/p/r", "c", "pc", "r", "FINISHED", "2026-01-01", null, null, null, default);

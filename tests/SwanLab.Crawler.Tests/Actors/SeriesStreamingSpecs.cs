@@ -31,8 +31,8 @@ public sealed class SeriesStreamingSpecs : IDisposable
         var settings = new CrawlSettings { OutputDirectory = _dir, ChannelCapacity = channelCapacity };
         var run = ReusingBatchSource.Run;
 
-        var entry = await SeriesFetchActor.StreamAsync(source, writer, ActorRefs.Nobody, settings, run,
-            new SeriesInfo("train/loss", points.Length, points[^1].Step), CancellationToken.None);
+        var entry = Assert.Single(await SeriesFetchActor.StreamAsync(source, writer, ActorRefs.Nobody, settings, run,
+            [new SeriesInfo("train/loss", points.Length, points[^1].Step)], CancellationToken.None));
 
         var read = new List<SeriesPoint>();
         await foreach (var point in SeriesFileReader.ReadAsync(Path.Combine(_dir, entry.File.RelativePath), CancellationToken.None))
@@ -41,9 +41,60 @@ public sealed class SeriesStreamingSpecs : IDisposable
         Assert.Equal(points.Length, entry.File.Points);
     }
 
-    /// <summary>Yields the series in batches of one reused array, as the real source does.</summary>
-    private sealed class ReusingBatchSource(SeriesPoint[] points, int batchSize) : ICrawlSource
+    [Theory]
+    [InlineData(300, 1000)]
+    [InlineData(1500, 64)]
+    public async Task Should_split_interleaved_batches_of_several_series_into_one_file_each(int batchSize, int channelCapacity)
     {
+        // Series of different lengths and step patterns, as one multi-key export delivers them: interleaved.
+        var series = Enumerable.Range(0, 5).Select(s =>
+            Enumerable.Range(0, 2_000 + (s * 777)).Select(i => new SeriesPoint((i * (s + 1)) + s, (i * 0.5) - s, 1_700_000_000_000 + i)).ToArray()).ToArray();
+        var source = new ReusingBatchSource(series, batchSize);
+        var layout = new BackupLayout(_dir);
+        var writer = new BackupWriter(layout, SeriesFormat.Csv, sample: null);
+        var settings = new CrawlSettings { OutputDirectory = _dir, ChannelCapacity = channelCapacity };
+        var infos = series.Select((points, s) => new SeriesInfo("key" + s, points.Length, points[^1].Step)).ToList();
+
+        var entries = await SeriesFetchActor.StreamAsync(source, writer, ActorRefs.Nobody, settings, ReusingBatchSource.Run, infos, CancellationToken.None);
+
+        Assert.Equal(infos.Select(i => i.Key), entries.Select(e => e.Key));
+        for (var s = 0; s < series.Length; s++)
+        {
+            var read = new List<SeriesPoint>();
+            await foreach (var point in SeriesFileReader.ReadAsync(Path.Combine(_dir, entries[s].File.RelativePath), CancellationToken.None))
+                read.Add(point);
+            Assert.Equal(series[s], read);
+        }
+    }
+
+    /// <summary>Yields the series in batches of one reused array, as the real source does.</summary>
+    private sealed class ReusingBatchSource(SeriesPoint[][] allSeries, int batchSize) : ICrawlSource
+    {
+        public ReusingBatchSource(SeriesPoint[] points, int batchSize) : this([points], batchSize)
+        {
+        }
+
+        /// <summary>Round-robin over the series, one reused buffer for all, as a multi-key export arrives.</summary>
+        public async IAsyncEnumerable<SeriesChunk> StreamSeriesBatchAsync(RunDetail run, IReadOnlyList<SeriesInfo> series, int? sample,
+            [EnumeratorCancellation] CancellationToken ct)
+        {
+            var buffer = new SeriesPoint[batchSize];
+            var at = new int[allSeries.Length];
+            while (at.Where((position, s) => position < allSeries[s].Length).Any())
+            {
+                for (var s = 0; s < allSeries.Length; s++)
+                {
+                    var count = Math.Min(batchSize, allSeries[s].Length - at[s]);
+                    if (count <= 0) continue;
+                    allSeries[s].AsSpan(at[s], count).CopyTo(buffer);
+                    at[s] += count;
+                    yield return new SeriesChunk(s, buffer.AsMemory(0, count));
+                    Array.Fill(buffer, new SeriesPoint(-1, double.NaN, null));
+                    await Task.Yield();
+                }
+            }
+        }
+
         public static readonly RunDetail Run = new("alice/proj/run1", "run1", "proj-cuid", "run1", "FINISHED",
             "2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z", null, null, JsonDocument.Parse("{}").RootElement);
 
@@ -52,6 +103,7 @@ public sealed class SeriesStreamingSpecs : IDisposable
         public async IAsyncEnumerable<ReadOnlyMemory<SeriesPoint>> StreamSeriesAsync(RunDetail run, SeriesInfo series, int? sample,
             [EnumeratorCancellation] CancellationToken ct)
         {
+            var points = allSeries[0];
             var buffer = new SeriesPoint[batchSize];
             for (var at = 0; at < points.Length; at += batchSize)
             {

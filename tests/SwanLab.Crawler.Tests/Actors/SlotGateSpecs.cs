@@ -35,4 +35,26 @@ public sealed class SlotGateSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit
         gate.Tell(SlotGateProtocol.GetGateStats.Instance, TestActor);
         Assert.Equal(new SlotGateProtocol.GateStats(InUse: 1, Queued: 0, MaxInUse: 1, Granted: 2), ExpectMsg<SlotGateProtocol.GateStats>());
     }
+
+    [Fact]
+    public void Should_grant_a_weighted_request_whole_and_in_order_and_cap_it_at_the_capacity()
+    {
+        var gate = Sys.ActorOf(SlotGateActor.Props(4));
+        gate.Tell(new SlotGateProtocol.RequestSlot("three", 3), TestActor);
+        ExpectMsg(new SlotGateProtocol.SlotGranted("three"));
+        gate.Tell(new SlotGateProtocol.RequestSlot("two", 2), TestActor);
+        gate.Tell(new SlotGateProtocol.RequestSlot("one", 1), TestActor);
+        // "two" does not fit beside "three", and "one" (which would) waits behind it rather than overtaking it.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+
+        gate.Tell(new SlotGateProtocol.ReleaseSlot("three"), TestActor);
+        ExpectMsg(new SlotGateProtocol.SlotGranted("two"));
+        ExpectMsg(new SlotGateProtocol.SlotGranted("one"));
+        gate.Tell(new SlotGateProtocol.RequestSlot("huge", 99), TestActor);
+        gate.Tell(new SlotGateProtocol.ReleaseSlot("two"), TestActor);
+        gate.Tell(new SlotGateProtocol.ReleaseSlot("one"), TestActor);
+        ExpectMsg(new SlotGateProtocol.SlotGranted("huge"));
+        gate.Tell(SlotGateProtocol.GetGateStats.Instance, TestActor);
+        Assert.Equal(new SlotGateProtocol.GateStats(InUse: 4, Queued: 0, MaxInUse: 4, Granted: 4), ExpectMsg<SlotGateProtocol.GateStats>());
+    }
 }

@@ -74,7 +74,7 @@ internal sealed class FakeBackend : ICrawlerBackend
         return Task.FromResult(new DemoServer("http://127.0.0.1:5999", "DemoKey0123456789abcd", new Stopper(() => DemoStopped = true)));
     }
 
-    public Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, CancellationToken ct)
+    public Task<ConnectedSource> ConnectAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct)
     {
         ConnectedWith = connection;
         return Task.FromResult(Connect?.Invoke(connection) ?? new ConnectedSource(new NullSource(connection.Host ?? "https://api.swanlab.cn"), null));

@@ -33,7 +33,7 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
         // With the OS lock disabled (as on file systems without locks) the owner record alone must keep them apart.
         var environment = osLocksDisabled ? new Dictionary<string, string> { ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" } : null;
         // Slow while the second export starts, so the first is certainly still running; full speed afterwards.
-        server.Faults.LatencyMs = 200;
+        server.Faults.LatencyMs = 500;
         using var first = CrawlerProcess.StartExport(server, Out, environment);
         var firstOutput = Drain(first);
         await WaitUntilAsync(first, () => File.Exists(OwnerFile));
@@ -50,6 +50,7 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
         Assert.True(second.ExitCode == ExitCodes.UsageError, second.Output);
         Assert.Contains($"is in use by pid {first.Id} since", second.Output, StringComparison.Ordinal);
         Assert.Contains("export on host", second.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Signed in", second.Output, StringComparison.Ordinal);
         Assert.True(status.ExitCode == ExitCodes.FinishedWithFailures, status.ToString());
         Assert.Contains($"writing into {Out} right now: pid {first.Id}", status.Out, StringComparison.Ordinal);
         Assert.NotEqual(ExitCodes.Complete, verifyWhileRunning.ExitCode);
@@ -119,6 +120,24 @@ public sealed class ConcurrentExportSpecs(Xunit.Abstractions.ITestOutputHelper l
             other.Kill();
             await other.WaitForExitAsync();
         }
+    }
+
+    [Fact]
+    public async Task Should_take_over_from_a_record_of_another_host_when_the_OS_lock_is_free()
+    {
+        // A backup on a shared drive whose exporting machine died: its record cannot be checked from here, but nobody
+        // holds the OS lock, so the next export takes the folder instead of being refused for ever.
+        Directory.CreateDirectory(Path.GetDirectoryName(OwnerFile)!);
+        var elsewhere = new LockOwner(4242, "another-machine", "export", DateTimeOffset.UtcNow.AddHours(-3), null, "c3d4");
+        await File.WriteAllBytesAsync(OwnerFile, elsewhere.ToBytes());
+
+        var status = await cli.RunAsync(new ProductionBackend(), "status", "--out", Out);
+        var export = await cli.RunAsync(new ProductionBackend(),
+            "export", "--host", server.BaseUrl.ToString().TrimEnd('/'), "--api-key", server.ApiKey, "--out", Out);
+
+        Assert.Contains("another-machine", status.Out, StringComparison.Ordinal);
+        Assert.True(export.ExitCode == ExitCodes.Complete, export.ToString());
+        Assert.False(File.Exists(OwnerFile));
     }
 
     static StringBuilder Drain(Process process)

@@ -49,6 +49,7 @@ public sealed class ForeignFolderSpecs : IAsyncLifetime, IDisposable
         Assert.True(outcome.ExitCode == ExitCodes.UsageError, outcome.ToString());
         Assert.Contains("is not a swanlab-crawler backup", outcome.Error, StringComparison.Ordinal);
         Assert.Contains("--allow-non-empty", outcome.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Signed in", outcome.Out, StringComparison.Ordinal);
         Assert.Equal(before, BackupTree.Hashes(Out));
         Assert.Equal(UserFiles.Length, Directory.EnumerateFileSystemEntries(Out, "*", SearchOption.AllDirectories).Count(File.Exists));
         Assert.False(Directory.Exists(Path.Combine(Out, BackupLayout.StateFolderName)));

@@ -33,7 +33,7 @@ public sealed class SettingsBindingSpecs : IDisposable
         Assert.Equal(5, settings.Connection.MaxRetries);
         Assert.Equal(TimeSpan.FromMilliseconds(500), settings.Connection.BackoffBase);
         Assert.Null(settings.Connection.RequestsPerSecond);
-        Assert.Equal(20, settings.Connection.InitialRequestsPerSecond);
+        Assert.Equal(0, settings.Connection.InitialRequestsPerSecond);
         Assert.Equal("built-in defaults", settings.ConfigOrigin);
     }
 

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using SwanLab.Bench.Harness;
+using SwanLab.Emulator;
+using static SwanLab.Bench.Harness.BenchContext;
+
+namespace SwanLab.Bench.Scenarios;
+
+/// <summary>Issue 10 items 4 and 5: requests per run, the demo's crawl time, and the pacer's ramp to an unknown limit.</summary>
+public static class RequestBudget
+{
+    /// <summary>9a: API requests of one 4-key run without media: (21 runs - 1 run) / 20, so discovery cancels out.</summary>
+    public static async Task<ScenarioResult> RequestsPerRunAsync(BenchContext ctx)
+    {
+        async Task<long> ApiRequestsAsync(int runs)
+        {
+            await using var server = await StartEmulatorAsync(new EmulatorOptions { Size = DatasetSize.Large, Runs = runs, KeysPerRun = 4, PointsPerKey = 100 });
+            (await CrawlerProcess.RunAsync(ExportArgs(server, ctx.NewOutputDirectory($"per-run-{runs}"), "--project", "alice/bench-000"))).EnsureExit();
+            return server.Stats.Snapshot().ApiRequests;
+        }
+
+        var one = await ApiRequestsAsync(1);
+        var many = await ApiRequestsAsync(21);
+        var perRun = (many - one) / 20.0;
+        return new ScenarioResult(
+            "9a. API requests per run (4 scalar keys, 20 log lines, no media)",
+            $"{F(perRun)} per run ((21-run crawl {many} - 1-run crawl {one}) / 20); before this change 16 per run (issue 10)",
+            "7 per run",
+            F(perRun / 7, "F2"),
+            "<= 7 per run",
+            perRun <= 7);
+    }
+
+    /// <summary>9b: the demo dataset against a server without a limit: the crawl part (first to last request).</summary>
+    public static async Task<ScenarioResult> DemoCrawlTimeAsync(BenchContext ctx)
+    {
+        await using var server = await StartEmulatorAsync(new EmulatorOptions { Size = DatasetSize.Demo });
+        await using var window = new RequestWindow(server);
+        var crawl = (await CrawlerProcess.RunAsync(ExportArgs(server, ctx.NewOutputDirectory("demo")))).EnsureExit();
+        var figures = await window.CloseAsync();
+        return new ScenarioResult(
+            "9b. demo export against a server without a limit (59 runs)",
+            $"crawl part {F(figures.Span.TotalSeconds, "F2")} s (first to last request), {figures.Requests} API requests, {figures.Throttled} 429s; whole process {F(crawl.Wall.TotalSeconds, "F2")} s",
+            "2 s",
+            F(figures.Span.TotalSeconds / 2, "F2"),
+            "< 2 s",
+            figures.Span.TotalSeconds < 2);
+    }
+
+    /// <summary>9c: an unknown limit: when does the served rate first reach 90% of it, and how many 429s does finding it cost.</summary>
+    public static async Task<IReadOnlyList<ScenarioResult>> RampAsync(BenchContext ctx)
+    {
+        var results = new List<ScenarioResult>();
+        foreach (var limit in new[] { 50.0, 300.0 })
+        {
+            var runs = ctx.Scale(limit > 100 ? 600 : 150, limit > 100 ? 300 : 80);
+            await using var server = await StartEmulatorAsync(new EmulatorOptions
+            {
+                Size = DatasetSize.Large, Runs = runs, KeysPerRun = 4, PointsPerKey = 100, LatencyMs = 20, RateLimit = limit,
+            });
+            var samples = new List<(double T, long Api, long Throttled)>();
+            using var stop = new CancellationTokenSource();
+            var clock = Stopwatch.StartNew();
+            var sampler = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var s = server.Stats.Snapshot();
+                    lock (samples) samples.Add((clock.Elapsed.TotalSeconds, s.ApiRequests, s.RateLimited));
+                    try { await Task.Delay(20, stop.Token); } catch (OperationCanceledException) { }
+                }
+            });
+            (await CrawlerProcess.RunAsync(ExportArgs(server, ctx.NewOutputDirectory($"ramp-{limit}"), "--concurrency", "32"))).EnsureExit();
+            await stop.CancelAsync();
+            await sampler;
+
+            var start = samples.First(s => s.Api > 0);
+            // Served = API requests minus 429s; the first second-long window whose served rate reaches 90% of the limit.
+            double? reached = null;
+            foreach (var s in samples.Where(s => s.T >= start.T + 1))
+            {
+                var before = samples.Last(p => p.T <= s.T - 1);
+                if ((s.Api - s.Throttled) - (before.Api - before.Throttled) >= 0.9 * limit)
+                {
+                    reached = s.T - start.T;
+                    break;
+                }
+            }
+            var end = samples[^1];
+            var firstTwo = samples.Last(s => s.T <= start.T + 2);
+            var share = end.Api > 0 ? (double)end.Throttled / end.Api : 0;
+            var shareTwo = firstTwo.Api > 0 ? (double)firstTwo.Throttled / firstTwo.Api : 0;
+            results.Add(new ScenarioResult(
+                $"9c. pacer ramp to an unknown {F(limit, "F0")} req/s limit ({runs} runs x 4 keys, 20 ms latency)",
+                $"90% of the limit served after {(reached is { } r ? F(r, "F2") + " s" : "never")}; 429s {F(share * 100, "F2")}% of {end.Api} API requests over the crawl ({F(end.T - start.T)} s), {F(shareTwo * 100, "F1")}% in its first 2 s",
+                "2 s; 3% 429s",
+                reached is { } t ? F(t / 2, "F2") : "-",
+                "90% within 2 s, < 3% 429s",
+                reached <= 2 && share < 0.03));
+        }
+
+        return results;
+    }
+}
