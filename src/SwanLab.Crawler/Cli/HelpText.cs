@@ -34,6 +34,7 @@ internal static class HelpText
             "export" => ExportExamples,
             "status" => ["swanlab-crawler status --out backup", "swanlab-crawler status --out backup --json"],
             "verify" => ["swanlab-crawler verify --out backup && echo backup intact"],
+            "view" => ["swanlab-crawler view --out backup && xdg-open backup/view/index.html", "swanlab-crawler export --out backup --view"],
             _ => ExportExamples.Take(3).Concat(["swanlab-crawler status --out backup", "swanlab-crawler verify --out backup"]).ToArray(),
         };
         text.AppendLine("Examples:");

@@ -114,3 +114,41 @@ public sealed class ViewSiteSpecs : IDisposable
             try { Directory.Delete(f, recursive: true); } catch (IOException) { }
     }
 }
+
+public sealed class ViewCommandSpecs
+{
+    [Fact]
+    public async Task Should_exit_2_naming_the_folder_when_it_is_not_a_backup()
+    {
+        using var cli = new Cli.CliHarness();
+        var folder = Path.Combine(cli.WorkDirectory, "photos");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "a.txt"), "mine");
+
+        var outcome = await cli.RunAsync(new Cli.FakeBackend(), "view", "--out", folder);
+
+        Assert.True(outcome.ExitCode == 2, outcome.ToString());
+        Assert.Contains("not a backup", outcome.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(folder, ViewSite.FolderName)));
+    }
+
+    [Fact]
+    public async Task Should_write_the_site_and_say_where_to_open_it()
+    {
+        using var cli = new Cli.CliHarness();
+        var root = ViewFixture.Create(10);
+        try
+        {
+            var outcome = await cli.RunAsync(new Cli.FakeBackend(), "view", "--out", root, "--json");
+
+            Assert.True(outcome.ExitCode == 0, outcome.ToString());
+            using var result = JsonDocument.Parse(outcome.Out);
+            Assert.Equal(2, result.RootElement.GetProperty("runs").GetInt32());
+            Assert.True(File.Exists(result.RootElement.GetProperty("index").GetString()));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
