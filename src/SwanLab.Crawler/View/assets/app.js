@@ -361,6 +361,7 @@
       d.media.forEach(function (m) { (byKey[m.key] = byKey[m.key] || []).push(m); });
       Object.keys(byKey).sort().forEach(function (k) {
         app.appendChild(el("h3", { text: k }));
+        byKey[k].sort(function (a, b) { return (a.step == null) - (b.step == null) || (a.step - b.step) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0); });
         app.appendChild(el("div", { cls: "media" }, byKey[k].map(function (m) {
           var isImage = /\.(png|jpe?g|gif|webp|svg|bmp)$/i.test(m.name), isAudio = /\.(wav|mp3|ogg|flac)$/i.test(m.name);
           var body = isImage ? el("a", { href: m.href }, [el("img", { src: m.href, alt: m.name, loading: "lazy" })])
