@@ -171,12 +171,23 @@ public static class ViewSite
                 if (!File.Exists(file) || Path.GetFileName(file) != entry.File) continue;
                 var sampler = new StreamingLttb(entry.Points, maxPoints);
                 double? last = null;
-                await foreach (var p in SeriesFileReader.ReadAsync(file, ct).ConfigureAwait(false))
+                IReadOnlyList<SeriesPoint> kept;
+                try
                 {
-                    sampler.Add(p);
-                    if (double.IsFinite(p.Value)) last = p.Value;
+                    await foreach (var p in SeriesFileReader.ReadAsync(file, ct).ConfigureAwait(false))
+                    {
+                        sampler.Add(p);
+                        if (double.IsFinite(p.Value)) last = p.Value;
+                    }
+                    kept = sampler.Finish();
                 }
-                var kept = sampler.Finish();
+                catch (Exception e) when (e is InvalidOperationException or FormatException or IOException)
+                {
+                    // A damaged or changing series (verify reports it) must not cost the rest of the site: the page
+                    // says why this chart is missing.
+                    series[entry.Key] = new JsonObject { ["points"] = entry.Points, ["error"] = $"{entry.File}: {e.Message}" };
+                    continue;
+                }
                 lastValues[entry.Key] = last;
                 series[entry.Key] = new JsonObject
                 {

@@ -152,3 +152,27 @@ public sealed class ViewCommandSpecs
         }
     }
 }
+
+public sealed class DamagedBackupViewSpecs
+{
+    [Fact]
+    public async Task Should_still_write_the_site_when_a_series_file_is_shorter_than_its_index_says()
+    {
+        var root = ViewFixture.Create(100);
+        try
+        {
+            var csv = Path.Combine(root, "alice/proj/run1/metrics/train%2Floss.csv");
+            File.WriteAllLines(csv, File.ReadAllLines(csv).Take(50));
+
+            await ViewSite.WriteAsync(root, ViewSite.DefaultMaxPoints, CancellationToken.None);
+
+            var loss = ViewSiteSpecs.ReadJsonp(Path.Combine(root, "view/data/s0.js")).GetProperty("train/loss");
+            Assert.Contains("train%2Floss.csv", loss.GetProperty("error").GetString(), StringComparison.Ordinal);
+            Assert.True(ViewSiteSpecs.ReadJsonp(Path.Combine(root, "view/data/s1.js")).GetProperty("train/loss").TryGetProperty("step", out _));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}

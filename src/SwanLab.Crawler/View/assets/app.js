@@ -206,9 +206,16 @@
     var series = 0;
     Object.keys(keys).sort().forEach(function (k) {
       var lines = [];
-      runs.forEach(function (r, i) { var s = (data["s" + r.i] || {})[k]; if (s) lines.push({ label: r.name, series: s, color: PALETTE[i % PALETTE.length] }); });
+      var broken = [];
+      runs.forEach(function (r, i) {
+        var s = (data["s" + r.i] || {})[k];
+        if (s && s.error) broken.push(r.name + ": " + s.error);
+        else if (s) lines.push({ label: r.name, series: s, color: PALETTE[i % PALETTE.length] });
+      });
       series += lines.length;
-      container.appendChild(chart(k, lines, width));
+      var box = lines.length ? chart(k, lines, width) : el("div", { cls: "chart", "data-key": k }, [el("div", { cls: "title", text: k })]);
+      broken.forEach(function (b) { box.appendChild(el("div", { cls: "note", text: "not drawn, unreadable in the backup: " + b })); });
+      container.appendChild(box);
     });
     if (charts.length === 0) container.appendChild(el("p", { cls: "muted", text: "No metrics in the backup for these runs." }));
     return { charts: charts.length, series: series };
