@@ -70,6 +70,19 @@ public sealed class ViewInBrowserSpecs(DemoSiteFixture demo) : IClassFixture<Dem
     }
 
     [Fact]
+    public async Task Should_draw_the_same_charts_on_a_time_axis_with_log_scale_and_smoothing()
+    {
+        var index = ViewSiteSpecs.ReadJsonp(Path.Combine(demo.Backup, "view/data/index.js"));
+        var run = index.GetProperty("runs").EnumerateArray().First(r => r.GetProperty("last").EnumerateObject().Count() >= 2);
+        var keys = run.GetProperty("last").EnumerateObject().Count();
+
+        var status = await HeadlessChromium.StatusAsync(demo.Url($"#/r/{run.GetProperty("i").GetInt32()}?x=time&log=1&smooth=0.9"));
+
+        Assert.Equal(keys.ToString(System.Globalization.CultureInfo.InvariantCulture), status["charts"]);
+        Assert.True(status["errors"] == "0", status["error-text"]);
+    }
+
+    [Fact]
     public async Task Should_overlay_every_run_of_a_project_on_its_page()
     {
         var index = ViewSiteSpecs.ReadJsonp(Path.Combine(demo.Backup, "view/data/index.js"));

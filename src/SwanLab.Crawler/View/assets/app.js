@@ -386,7 +386,14 @@
     app.textContent = "";
     var src = document.getElementById("source");
     if (idx.backup && idx.backup.source) src.textContent = "from " + idx.backup.source.host + " as " + idx.backup.source.user + (idx.backup.complete === false ? " · INCOMPLETE backup" : "");
-    var m = /^#\/([pr])\/(\d+)$/.exec(location.hash);
+    var m = /^#\/([pr])\/(\d+)(?:\?(.*))?$/.exec(location.hash);
+    // Chart settings can be linked: #/r/3?x=time&log=1&smooth=0.9
+    if (m && m[3]) m[3].split("&").forEach(function (kv) {
+      var pair = kv.split("="), v = decodeURIComponent(pair[1] || "");
+      if (pair[0] === "x" && (v === "step" || v === "time")) prefs.x = v;
+      else if (pair[0] === "log") prefs.log = v === "1";
+      else if (pair[0] === "smooth" && +v >= 0 && +v < 1) prefs.smooth = +v;
+    });
     if (m && m[1] === "p" && idx.projects[+m[2]]) project(app, idx.projects[+m[2]]);
     else if (m && m[1] === "r" && idx.runs[+m[2]]) run(app, idx.runs[+m[2]]);
     else home(app);
