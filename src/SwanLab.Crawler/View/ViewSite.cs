@@ -48,7 +48,10 @@ public static class ViewSite
             try
             {
                 using var doc = JsonDocument.Parse(line);
-                if (doc.RootElement.TryGetProperty("path", out var p) && p.GetString() is { } path) result.Add(path);
+                // Only paths inside view/: the site's manifest can never hide a file of the backup from verify.
+                if (doc.RootElement.TryGetProperty("path", out var p) && p.GetString() is { } path
+                    && path.StartsWith(FolderName + "/", StringComparison.Ordinal) && !path.Contains("/../", StringComparison.Ordinal))
+                    result.Add(path);
             }
             catch (JsonException) { /* a damaged view manifest lists nothing: its files then show up as extra */ }
         }

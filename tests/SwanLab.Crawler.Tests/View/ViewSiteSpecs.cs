@@ -176,3 +176,27 @@ public sealed class DamagedBackupViewSpecs
         }
     }
 }
+
+public sealed class ViewManifestSpecs
+{
+    [Fact]
+    public async Task Should_never_let_the_site_manifest_hide_a_file_of_the_backup_from_verify()
+    {
+        var root = ViewFixture.Create(10);
+        try
+        {
+            await ViewSite.WriteAsync(root, ViewSite.DefaultMaxPoints, CancellationToken.None);
+            File.AppendAllText(Path.Combine(root, "view", ViewSite.ManifestFileName),
+                "{\"bytes\":1,\"path\":\"alice/proj/run1/run.json\",\"sha256\":\"x\"}\n");
+
+            var listed = ViewSite.ListedFiles(new BackupLayout(root));
+
+            Assert.DoesNotContain("alice/proj/run1/run.json", listed);
+            Assert.Contains("view/index.html", listed);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
