@@ -61,10 +61,12 @@ public static class ManifestWriter
             RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false,
             ReturnSpecialDirectories = false, MatchType = MatchType.Simple,
         };
+        // The offline site `view` writes is listed in its own manifest, not the backup's (it is not backed-up data).
+        var site = View.ViewSite.ListedFiles(layout);
         foreach (var full in Directory.EnumerateFiles(layout.Root, "*", options))
         {
             var relative = layout.RelativePath(full);
-            if (BackupLayout.IsPrivate(relative)) continue;
+            if (BackupLayout.IsPrivate(relative) || site.Contains(relative)) continue;
             if (relative is BackupLayout.ManifestFileName or BackupLayout.BackupInfoFileName) continue;
             yield return full;
         }

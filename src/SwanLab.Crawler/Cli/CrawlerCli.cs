@@ -26,6 +26,7 @@ internal static class CrawlerCli
             BackupCommands.CreateVerify(env, backend),
             ImportCommand.Create(env, backend as IImportBackend ?? new ProductionImportBackend()),
             MigrateCommand.Create(env, backend, backend as IImportBackend ?? new ProductionImportBackend()),
+            ViewCommand.Create(env),
         };
         // --version on every command, not only the root (each prints the same version and exits 0).
         foreach (var command in root.Subcommands)

@@ -101,6 +101,10 @@ internal static class ExportCommand
     {
         Description = "Export into DIR even though it holds a backup of another server or user (default: refuse, exit 2).",
     };
+    public readonly Option<bool> View = new("--view")
+    {
+        Description = "At the end, write the offline HTML browser of the backup into DIR/view/ (as `view --out DIR` does).",
+    };
     public readonly Option<bool> Demo = new("--demo")
     {
         Description = "Start a built-in demo SwanLab server in this process and export from it; no account needed.",
@@ -114,7 +118,7 @@ internal static class ExportCommand
     public IReadOnlyList<Option> All =>
     [
         Out, Host, ApiKey, Workspaces, Projects, Runs, States, ConfigFilters, Format, Sample, Concurrency, RateLimit,
-        NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, Demo, ConfigFile,
+        NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, View, Demo, ConfigFile,
     ];
     }
 
@@ -130,8 +134,25 @@ internal static class ExportCommand
         options.Format.CompletionSources.Add("csv", "jsonl", "parquet");
         options.States.CompletionSources.Add([.. SettingsResolver.RunStates]);
         var modes = OutputOptions.AddTo(command);
-        command.SetAction((parse, ct) => RunAsync(ReadFlags(parse, options), modes.Read(parse), env, backend, ct));
+        command.SetAction(async (parse, ct) =>
+        {
+            var code = await RunAsync(ReadFlags(parse, options), modes.Read(parse), env, backend, ct);
+            return parse.GetValue(options.View) && !parse.GetValue(options.DryRun) ? await WriteViewAsync(parse, options, modes.Read(parse), env, code, ct) : code;
+        });
         return command;
+    }
+
+    /// <summary>`export --view`: the site of whatever the export left (also a partial one), unless it stopped on a usage error.</summary>
+    static async Task<int> WriteViewAsync(ParseResult parse, Options o, OutputMode mode, CliEnvironment env, int code, CancellationToken ct)
+    {
+        if (code is not (ExitCodes.Complete or ExitCodes.FinishedWithFailures) || ct.IsCancellationRequested) return code;
+        string folder;
+        try { folder = SettingsResolver.ResolveBackupFolder(parse.GetValue(o.Out), parse.GetValue(o.ConfigFile), env.GetVariable, env.ToolDirectory); }
+        catch (SettingsException) { return code; }
+        // Under --json the export's result is the one JSON document on stdout; the site's step then only reports failures.
+        var output = new Output.CommandOutput(env, "view", mode.Json ? mode with { Json = false, Verbosity = Output.Verbosity.Quiet } : mode);
+        var viewCode = await ViewCommand.WriteAsync(output, folder, View.ViewSite.DefaultMaxPoints, ct);
+        return Math.Max(code, viewCode);
     }
 
     static ExportFlags ReadFlags(ParseResult parse, Options o) => new()

@@ -36,6 +36,7 @@ internal static class HelpText
             "verify" => VerifyExamples,
             "import" => ImportExamples,
             "migrate" => MigrateExamples,
+            "view" => ["swanlab-crawler view --out backup && xdg-open backup/view/index.html", "swanlab-crawler export --out backup --view"],
             _ => ExportExamples.Take(3).Concat(["swanlab-crawler status --out backup", "swanlab-crawler verify --out backup"]).ToArray(),
         };
         text.AppendLine("Examples:");
