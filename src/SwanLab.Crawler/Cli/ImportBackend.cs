@@ -40,53 +40,8 @@ internal sealed class ProductionImportBackend : IImportBackend
 {
     public async Task<ConnectedTarget> ConnectTargetAsync(ConnectionSettings connection, IRequestObserver? observer, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(connection);
-        var pacer = connection.RequestsPerSecond is { } rate
-            ? RequestPacer.Fixed(rate)
-            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond > 0 ? connection.InitialRequestsPerSecond : null);
-        var options = new SwanLabApiOptions
-        {
-            ApiKey = connection.ApiKey,
-            Host = connection.Host,
-            RateLimiter = pacer,
-            OnRateLimited = e =>
-            {
-                pacer.ReportThrottled(e.RetryAfter);
-                observer?.OnRateLimited(e);
-            },
-            OnRetry = observer is null ? null : observer.OnRetry,
-            MaxRetries = connection.MaxRetries,
-            RetryBaseDelay = connection.BackoffBase,
-            MaxRetryDelay = connection.BackoffMax,
-            AttemptTimeout = connection.HttpTimeout,
-            Environment = connection.ClientEnvironment ?? SwanLabEnvironment.Process,
-        };
-        try
-        {
-            var api = await SwanLabApi.ConnectAsync(options, ct);
-            return new ConnectedTarget(new SwanLabClientTarget(api), new SwanLabClientSource(api), new Lifetime(api, pacer));
-        }
-        catch (SwanLabAuthenticationException e)
-        {
-            pacer.Dispose();
-            var rejected = e.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden;
-            throw new CrawlerAuthenticationException(connection.DisplayHost, rejected, e.Message, e);
-        }
-        catch (SwanLabConnectionException e)
-        {
-            pacer.Dispose();
-            throw new ServerUnreachableException(connection.DisplayHost, e.Message, e);
-        }
-        catch (ArgumentException e)
-        {
-            pacer.Dispose();
-            throw new SettingsException($"host '{connection.Host}' cannot be used: {e.Message}");
-        }
-        catch
-        {
-            pacer.Dispose();
-            throw;
-        }
+        var client = await ClientConnector.ConnectAsync(connection, observer, ct);
+        return new ConnectedTarget(new SwanLabClientTarget(client.Api), new SwanLabClientSource(client.Api), client);
     }
 
     public async Task<ImportResult> ImportAsync(ImportSettings settings, ICrawlSource source, ConnectedTarget target,
@@ -100,15 +55,6 @@ internal sealed class ProductionImportBackend : IImportBackend
         catch (SourceAuthenticationException e)
         {
             throw new CrawlerAuthenticationException(source.Identity.Host, rejected: true, e.Message, e);
-        }
-    }
-
-    sealed class Lifetime(SwanLabApi api, RequestPacer pacer) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await api.DisposeAsync();
-            pacer.Dispose();
         }
     }
 }

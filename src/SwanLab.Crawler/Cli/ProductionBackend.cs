@@ -31,64 +31,8 @@ internal sealed class ProductionBackend : ICrawlerBackend
     {
         if (connection.ApiKey is { } explicitKey)
             secrets.Add(explicitKey);
-        // One budget for every request of the crawl: fixed when the user gave a rate, else found from the server's 429s.
-        var pacer = connection.RequestsPerSecond is { } rate
-            ? RequestPacer.Fixed(rate)
-            : RequestPacer.Adaptive(connection.InitialRequestsPerSecond > 0 ? connection.InitialRequestsPerSecond : null);
-        var options = new SwanLabApiOptions
-        {
-            ApiKey = connection.ApiKey,
-            Host = connection.Host,
-            RateLimiter = pacer,
-            OnRateLimited = e =>
-            {
-                pacer.ReportThrottled(e.RetryAfter);
-                observer?.OnRateLimited(e);
-            },
-            OnRetry = observer is null ? null : observer.OnRetry,
-            MaxRetries = connection.MaxRetries,
-            RetryBaseDelay = connection.BackoffBase,
-            MaxRetryDelay = connection.BackoffMax,
-            AttemptTimeout = connection.HttpTimeout,
-            Environment = connection.ClientEnvironment ?? SwanLabEnvironment.Process,
-        };
-        try
-        {
-            var api = await SwanLabApi.ConnectAsync(options, ct);
-            return new ConnectedSource(new SwanLabClientSource(api), new Lifetime(api, pacer));
-        }
-        catch (SwanLabAuthenticationException e)
-        {
-            pacer.Dispose();
-            var rejected = e.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden;
-            throw new CrawlerAuthenticationException(connection.DisplayHost, rejected, e.Message, e) { NoApiKey = e.NoApiKey };
-        }
-        catch (SwanLabConnectionException e)
-        {
-            pacer.Dispose();
-            var tls = FindInner<System.Net.Http.HttpRequestException>(e) is { HttpRequestError: System.Net.Http.HttpRequestError.SecureConnectionError };
-            throw new ServerUnreachableException(connection.DisplayHost, e.Message, e) { HttpsAssumed = tls && connection.HttpsAssumed };
-        }
-        catch (SwanLabException e) when (IsNotSwanLab(e))
-        {
-            pacer.Dispose();
-            throw new NotASwanLabServerException(connection.DisplayHost, Answer(e), e);
-        }
-        catch (SwanLabException e) when (e is SwanLabServerException or SwanLabRateLimitedException)
-        {
-            pacer.Dispose();
-            throw new ServerUnreachableException(connection.DisplayHost, e.Message, e);
-        }
-        catch (ArgumentException e)
-        {
-            pacer.Dispose();
-            throw new SettingsException($"host '{connection.Host}' cannot be used: {e.Message}");
-        }
-        catch
-        {
-            pacer.Dispose();
-            throw;
-        }
+        var client = await ClientConnector.ConnectAsync(connection, observer, ct);
+        return new ConnectedSource(new SwanLabClientSource(client.Api), client);
     }
 
     public async Task<PlanView> PlanAsync(CrawlSettings settings, ICrawlSource source, CancellationToken ct)
@@ -171,42 +115,5 @@ internal sealed class ProductionBackend : ICrawlerBackend
         }
     }
 
-    /// <summary>
-    /// The login went to a server that answered, but not as SwanLab does: no such route (404, 405), another client
-    /// error than a rejected key or a rate limit, or a body that is not SwanLab's login answer.
-    /// </summary>
-    static bool IsNotSwanLab(SwanLabException e) => e switch
-    {
-        SwanLabNotFoundException or SwanLabProtocolException => true,
-        SwanLabServerException { StatusCode: System.Net.HttpStatusCode.NotImplemented } => true,
-        SwanLabAuthenticationException or SwanLabForbiddenException or SwanLabRateLimitedException or SwanLabServerException => false,
-        { StatusCode: { } status } => (int)status is >= 400 and < 500,
-        _ => false,
-    };
-
-    static string Answer(SwanLabException e) => e switch
-    {
-        SwanLabProtocolException => $"{e.Endpoint ?? "the login"} answered, but not with SwanLab's login response",
-        { StatusCode: { } status } => $"{e.Endpoint ?? "the login"} answered HTTP {(int)status}",
-        _ => e.Message,
-    };
-
-    static T? FindInner<T>(Exception? e) where T : Exception
-    {
-        for (; e is not null; e = e.InnerException)
-            if (e is T found)
-                return found;
-        return null;
-    }
-
     static string ProjectName(string projectPath) => projectPath[(projectPath.IndexOf('/', StringComparison.Ordinal) + 1)..];
-
-    sealed class Lifetime(SwanLabApi api, RequestPacer pacer) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await api.DisposeAsync();
-            pacer.Dispose();
-        }
-    }
 }

@@ -45,6 +45,23 @@ public sealed class MessageSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Should_exit_2_saying_an_import_target_that_is_not_SwanLab_is_not_a_SwanLab_API()
+    {
+        // The target side signs in through the same connector as export's source, so it gets the same diagnosis.
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny });
+        var exported = await cli.RunAsync(new ProductionBackend(), "export", "--host", server.BaseUrl.ToString().TrimEnd('/'),
+            "--api-key", server.ApiKey, "--out", Out, "--no-media");
+        Assert.True(exported.ExitCode == ExitCodes.Complete, exported.ToString());
+        await using var site = new PlainHttpServer(404);
+
+        var outcome = await cli.RunAsync(new ProductionBackend(), "import", "--from", Out, "--host", $"http://{site.Authority}", "--api-key", Key);
+
+        Assert.True(outcome.ExitCode == ExitCodes.UsageError, outcome.ToString());
+        Assert.Contains($"http://{site.Authority} is not a SwanLab API", outcome.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", outcome.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Should_suggest_http_at_once_when_https_was_assumed_for_a_plain_http_host()
     {
         await using var site = new PlainHttpServer();
