@@ -42,6 +42,8 @@ public sealed record CrawlSettings
     public int MaxUnitAttempts { get; init; } = 3;
     public TimeSpan UnitBackoffMin { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan UnitBackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Null: a crawl of this process alone. Set: this process is one node of a crawl cluster.</summary>
+    public Cluster.ClusterSettings? Cluster { get; init; }
 }
 
 /// <summary>Progress the crawl publishes on a bounded channel; the console (or a test) reads it.</summary>
