@@ -6,8 +6,8 @@ namespace SwanLab.Client.RateLimiting;
 /// A request-rate budget that spaces requests evenly (no bursts) at <see cref="CurrentRate"/> per second.
 /// Fixed mode keeps the rate it was given: even spacing at exactly the server's limit never trips a token bucket.
 /// Adaptive mode finds an unknown limit. Started without a rate it slow-starts: paced from the first request at
-/// 100/s, doubling every 100 ms while demand keeps up, so a server without a limit gets the callers' full speed
-/// within a few hundred milliseconds, and the requests stay spaced, so when a limit's first 429 comes only the
+/// 100/s, doubling every 150 ms while demand keeps up, so a server without a limit gets the callers' full speed
+/// within a second, and the requests stay spaced, so when a limit's first 429 comes only the
 /// next one or two have been sent. That 429 means the server's budget just ran out: the first estimate is the rate of
 /// a token bucket holding a second of it (a server's burst is typically a second of its rate) that the requests
 /// accepted in the last 2 s would have emptied just then, at most what it accepted over the last second, and the
@@ -19,11 +19,13 @@ namespace SwanLab.Client.RateLimiting;
 public sealed class RequestPacer : RateLimiter
 {
     private static readonly TimeSpan AdjustInterval = TimeSpan.FromMilliseconds(250);
-    // Slow start: paced from the first request, doubling every 100 ms while demand keeps up, so a server without a
-    // limit gets the callers' full speed within a few hundred milliseconds, and requests are spaced (not a burst of
-    // every caller at once) when a limit's first 429 comes: the next few are not yet sent when the pacer hears of it.
+    // Slow start: paced from the first request, doubling every 150 ms while demand keeps up, so a server without a
+    // limit gets the callers' full speed within a second, and requests are spaced (not a burst of every caller at
+    // once) when a limit's first 429 comes. A token bucket hides its limit until it runs dry, which happens at about
+    // limit x (doubling time / ln 2)^-1 x 1 s; the requests granted while that 429 travels back are the overshoot, so
+    // a slower doubling means fewer of them (at 150 ms: under 3% of the first 2 s while the 429 takes < 10 ms).
     private const double SlowStartRate = 100;
-    private static readonly TimeSpan SlowStartInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan SlowStartInterval = TimeSpan.FromMilliseconds(150);
     // One overshoot draws 429s for about one round trip; cutting again within that window would punish it twice,
     // but waiting much longer lets the excess keep drawing 429s.
     private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromMilliseconds(300);
@@ -80,7 +82,7 @@ public sealed class RequestPacer : RateLimiter
         new(requestsPerSecond, adaptive: false, requestsPerSecond, requestsPerSecond, clock);
 
     /// <summary>
-    /// A pacer that discovers the server's limit: slow start (100/s, doubling every 100 ms under demand) until the first
+    /// A pacer that discovers the server's limit: slow start (100/s, doubling every 150 ms under demand) until the first
     /// 429 when <paramref name="initialRequestsPerSecond"/> is null, else starting at that rate.
     /// </summary>
     public static RequestPacer Adaptive(double? initialRequestsPerSecond = null, double minRequestsPerSecond = 1,

@@ -223,7 +223,7 @@ public class RequestPacerSpecs
     }
 
     [Fact]
-    public void Should_start_paced_and_double_every_100_ms_while_demand_keeps_up()
+    public void Should_start_paced_and_double_every_150_ms_while_demand_keeps_up()
     {
         var clock = new ManualClock();
         var pacer = RequestPacer.Adaptive(clock: clock);
@@ -235,7 +235,7 @@ public class RequestPacerSpecs
         Assert.True(pacer.AttemptAcquire().IsAcquired);
         Assert.Equal(100, pacer.CurrentRate);
 
-        Saturate(pacer, clock, TimeSpan.FromMilliseconds(505));
+        Saturate(pacer, clock, TimeSpan.FromMilliseconds(755));
 
         Assert.Equal(3_200, pacer.CurrentRate);             // 100 -> 200 -> 400 -> 800 -> 1600 -> 3200
         Assert.True(pacer.Unbounded);
