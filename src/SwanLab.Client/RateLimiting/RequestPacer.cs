@@ -8,7 +8,8 @@ namespace SwanLab.Client.RateLimiting;
 /// Adaptive mode finds an unknown limit. Started without a rate it slow-starts: paced from the first request at
 /// 100/s, doubling every 150 ms while demand keeps up, so a server without a limit gets the callers' full speed
 /// within a second, and the requests stay spaced, so when a limit's first 429 comes only the
-/// next one or two have been sent. That 429 means the server's budget just ran out: the first estimate is the rate of
+/// next one or two have been sent (a request with no other in flight and none queued goes at once: one alone cannot
+/// overshoot, and sequential callers are not slowed). That 429 means the server's budget just ran out: the first estimate is the rate of
 /// a token bucket holding a second of it (a server's burst is typically a second of its rate) that the requests
 /// accepted in the last 2 s would have emptied just then, at most what it accepted over the last second, and the
 /// rate starts at 90% of it. From there it is AIMD: it grows while requests queue on it and no 429 arrives
@@ -54,6 +55,10 @@ public sealed class RequestPacer : RateLimiter
     private int _probeRounds;
     // A caller was refused a slot since the last adjustment: demand exceeds the rate even if few were granted.
     private bool _refusedSinceAdjust;
+    // Granted leases not yet disposed: requests on their way. In slow start a request that finds none in flight and
+    // nobody queued goes at once, so a sequential caller (login, listings) is never slowed by the spacing, which only
+    // matters when many are in flight (one alone cannot overshoot a limit by more than itself).
+    private long _inFlight;
     private readonly long[] _grantHistory = new long[HistoryBuckets];
     private readonly long[] _throttleHistory = new long[HistoryBuckets];
     private readonly long[] _historySlot = new long[HistoryBuckets];
@@ -196,14 +201,19 @@ public sealed class RequestPacer : RateLimiter
         lock (_gate)
         {
             var now = _clock.GetTimestamp();
-            if (permitCount == 0 || _nextSlotTicks > now)
+            if (permitCount == 0)
             {
-                _refusedSinceAdjust |= permitCount > 0;
-                return permitCount == 0 ? Lease.Granted : Lease.Refused;
+                return Lease.Granted;
+            }
+
+            if (_nextSlotTicks > now && !Idle)
+            {
+                _refusedSinceAdjust = true;
+                return Lease.Refused;
             }
 
             Reserve(now, permitCount);
-            return Lease.Granted;
+            return Held();
         }
     }
 
@@ -229,7 +239,7 @@ public sealed class RequestPacer : RateLimiter
 
             if (wait <= TimeSpan.Zero)
             {
-                return Lease.Granted;
+                return Held();
             }
 
             Interlocked.Increment(ref _waitingNow);
@@ -246,7 +256,7 @@ public sealed class RequestPacer : RateLimiter
             {
                 if (generation == _bookingGeneration)
                 {
-                    return Lease.Granted;
+                    return Held();
                 }
             }
         }
@@ -259,7 +269,7 @@ public sealed class RequestPacer : RateLimiter
     private long Reserve(long now, int permitCount, bool counted = true)
     {
         Adjust(now);
-        var start = Math.Max(now, _nextSlotTicks);
+        var start = Idle ? now : Math.Max(now, _nextSlotTicks);
         _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
 
         if (!counted)
@@ -280,6 +290,9 @@ public sealed class RequestPacer : RateLimiter
         Interlocked.Add(ref _totalGranted, permitCount);
         return start;
     }
+
+    /// <summary>Slow start with no request in flight and none queued: the next one needs no spacing.</summary>
+    private bool Idle => _unbounded && Interlocked.Read(ref _inFlight) == 0 && Interlocked.Read(ref _waitingNow) == 0;
 
     /// <summary>Adaptive growth: only while demand saturates the current rate, so an idle crawl doesn't inflate it.</summary>
     private void Adjust(long now)
@@ -416,12 +429,30 @@ public sealed class RequestPacer : RateLimiter
     private TimeSpan Elapsed(long from, long to) =>
         to <= from ? TimeSpan.Zero : TimeSpan.FromSeconds((double)(to - from) / _clock.TimestampFrequency);
 
-    private sealed class Lease(bool acquired) : RateLimitLease
+    /// <summary>A granted lease that counts as in flight until it is disposed (Polly holds it for the attempt).</summary>
+    private RateLimitLease Held()
+    {
+        Interlocked.Increment(ref _inFlight);
+        return new Lease(true, this);
+    }
+
+    private sealed class Lease(bool acquired, RequestPacer? holder = null) : RateLimitLease
     {
         public static readonly Lease Granted = new(true);
         public static readonly Lease Refused = new(false);
+        private int _released;
 
         public override bool IsAcquired { get; } = acquired;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (holder is not null && Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref holder._inFlight);
+            }
+
+            base.Dispose(disposing);
+        }
 
         public override IEnumerable<string> MetadataNames => [];
 

@@ -242,6 +242,49 @@ public class RequestPacerSpecs
     }
 
     [Fact]
+    public void Should_let_a_request_go_at_once_in_slow_start_when_none_is_in_flight_and_not_after_a_429()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+
+        var first = pacer.AttemptAcquire();
+        Assert.True(first.IsAcquired);
+        Assert.False(pacer.AttemptAcquire().IsAcquired);    // one in flight: the next waits for its slot
+        first.Dispose();
+        using (var alone = pacer.AttemptAcquire())
+            Assert.True(alone.IsAcquired);                  // none in flight: a sequential caller is not slowed
+
+        pacer.ReportThrottled(TimeSpan.FromSeconds(1));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        pacer.AttemptAcquire().Dispose();
+        Assert.False(pacer.AttemptAcquire().IsAcquired);    // a limit is known: spaced, in flight or not
+    }
+
+    [Fact]
+    public async Task Should_see_each_request_of_the_client_through_before_the_next_so_sequential_requests_never_wait()
+    {
+        // Fake time that never moves: a request that had to wait for its slot would never start.
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+        await using var server = await SwanLab.Emulator.EmulatorServer.StartAsync(new SwanLab.Emulator.EmulatorOptions { Size = SwanLab.Emulator.DatasetSize.Tiny });
+        await using var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
+        {
+            ApiKey = server.ApiKey, Host = server.BaseUrl.ToString(), RateLimiter = pacer,
+            Environment = SwanLabEnvironment.Empty(Path.GetTempPath()),
+        }).WaitAsync(TimeSpan.FromSeconds(20));
+
+        var projects = 0;
+        await foreach (var _ in api.ProjectsAsync("alice").WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
+            projects++;
+        var run = await api.RunAsync($"alice/mnist-baseline/{server.Dataset.FindProject("alice", "mnist-baseline")!.Runs[0].Cuid}")
+            .WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(projects > 0);
+        Assert.NotNull(run);
+        Assert.True(pacer.Unbounded);
+    }
+
+    [Fact]
     public void Should_start_at_the_limit_of_the_token_bucket_its_requests_emptied_at_the_first_429()
     {
         // A server with a token bucket of 50/s holding one second's worth, as the emulator's; callers as fast as allowed.
