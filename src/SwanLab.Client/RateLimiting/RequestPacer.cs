@@ -30,8 +30,10 @@ public sealed class RequestPacer : RateLimiter
     // One overshoot draws 429s for about one round trip; cutting again within that window would punish it twice,
     // but waiting much longer lets the excess keep drawing 429s.
     private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromMilliseconds(300);
-    // Grants and 429s of the last 2 s, in 50 ms buckets: what the server accepted before its first 429.
-    private const int HistoryBuckets = 40;
+    // Grants and 429s in 50 ms buckets: what the server accepted over the 2 s before its first 429 (ModelBuckets),
+    // in a ring twice as long, so slots booked up to 2 s ahead never overwrite them.
+    private const int HistoryBuckets = 80;
+    private const int ModelBuckets = 40;
     private static readonly TimeSpan HistoryBucket = TimeSpan.FromMilliseconds(50);
 
     private readonly Lock _gate = new();
@@ -46,8 +48,6 @@ public sealed class RequestPacer : RateLimiter
     private long? _lastDecreaseTicks;
     private long _grantedSinceAdjust;
     private long _windowStartTicks;
-    private long _windowGranted;
-    private long _windowThrottled;
     private long _waitingNow;
     private long _totalGranted;
     private long _throttles;
@@ -59,6 +59,8 @@ public sealed class RequestPacer : RateLimiter
     // nobody queued goes at once, so a sequential caller (login, listings) is never slowed by the spacing, which only
     // matters when many are in flight (one alone cannot overshoot a limit by more than itself).
     private long _inFlight;
+    // When the last waiter was let go (not when it booked), to keep releases spaced when timers fire late.
+    private long _lastReleaseTicks;
     private readonly long[] _grantHistory = new long[HistoryBuckets];
     private readonly long[] _throttleHistory = new long[HistoryBuckets];
     private readonly long[] _historySlot = new long[HistoryBuckets];
@@ -130,7 +132,6 @@ public sealed class RequestPacer : RateLimiter
 
             // Adaptive: the rate cut is the answer. The throttled request itself waits Retry-After in the client's
             // retry; pausing every other request as well would throw away a second of budget per 429.
-            _windowThrottled++;
             Record(_throttleHistory, now, 1);
             _probeRounds = 0;
             if (_unbounded)
@@ -143,7 +144,7 @@ public sealed class RequestPacer : RateLimiter
                 _ceiling = Math.Clamp(Math.Min(granted - throttled, BucketLimit(now) ?? double.PositiveInfinity), _minRate, _maxRate);
                 _rate = Math.Max(_minRate, _ceiling.Value * 0.9);
                 _lastDecreaseTicks = _lastAdjustTicks = _windowStartTicks = now;
-                _grantedSinceAdjust = _windowGranted = _windowThrottled = 0;
+                _grantedSinceAdjust = 0;
                 _nextSlotTicks = now + ToTicks(TimeSpan.FromSeconds(1 / _rate));
                 _bookingGeneration++;
                 return;
@@ -157,8 +158,9 @@ public sealed class RequestPacer : RateLimiter
             // What the server accepted lately (granted minus throttled) estimates its limit directly, so one cut
             // lands near it instead of sawing down to it over many rounds of 429s.
             var window = Elapsed(_windowStartTicks, now);
-            var accepted = window >= AdjustInterval && _windowGranted > _windowThrottled
-                ? (_windowGranted - _windowThrottled) / window.TotalSeconds
+            var (sent, refused) = History(now, window);
+            var accepted = window >= AdjustInterval && sent > refused
+                ? (sent - refused) / window.TotalSeconds
                 : double.PositiveInfinity;
             // Bounded below: early in a window the 429s still answer requests granted in the previous one, which
             // would make the estimate (and the rate) collapse.
@@ -226,6 +228,7 @@ public sealed class RequestPacer : RateLimiter
             return Lease.Granted;
         }
 
+        long? booked = null;
         for (var rebooking = false; ; rebooking = true)
         {
             TimeSpan wait;
@@ -233,29 +236,55 @@ public sealed class RequestPacer : RateLimiter
             lock (_gate)
             {
                 var now = _clock.GetTimestamp();
-                wait = Elapsed(now, Reserve(now, permitCount, counted: !rebooking));
+                if (booked is { } dropped)
+                {
+                    Unrecord(dropped, permitCount);
+                }
+
+                var start = Reserve(now, permitCount, counted: !rebooking);
+                if (rebooking)
+                {
+                    Record(_grantHistory, start, permitCount);
+                }
+
+                booked = start;
+                wait = Elapsed(now, start);
                 generation = _bookingGeneration;
             }
 
-            if (wait <= TimeSpan.Zero)
+            while (true)
             {
-                return Held();
-            }
-
-            Interlocked.Increment(ref _waitingNow);
-            try
-            {
-                await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _waitingNow);
-            }
-
-            lock (_gate)
-            {
-                if (generation == _bookingGeneration)
+                if (wait > TimeSpan.Zero)
                 {
+                    Interlocked.Increment(ref _waitingNow);
+                    try
+                    {
+                        await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _waitingNow);
+                    }
+                }
+
+                lock (_gate)
+                {
+                    if (generation != _bookingGeneration)
+                    {
+                        break;
+                    }
+
+                    // Timers that fire late (a starved machine) would release every overdue waiter at once: a burst
+                    // that a token bucket answers with 429s. Releases keep at least half a slot apart instead.
+                    var now = _clock.GetTimestamp();
+                    var spaced = _lastReleaseTicks + (ToTicks(TimeSpan.FromSeconds(permitCount / _rate)) / 2);
+                    if (now < spaced && !Idle)
+                    {
+                        wait = Elapsed(now, spaced);
+                        continue;
+                    }
+
+                    _lastReleaseTicks = now;
                     return Held();
                 }
             }
@@ -281,12 +310,10 @@ public sealed class RequestPacer : RateLimiter
         if (Elapsed(_windowStartTicks, now) > TimeSpan.FromSeconds(1))
         {
             _windowStartTicks = now;
-            _windowGranted = 0;
-            _windowThrottled = 0;
         }
 
-        _windowGranted += permitCount;
-        Record(_grantHistory, now, permitCount);
+        // At the slot's time, not the booking's: a queue books a second ahead, and those requests are not sent yet.
+        Record(_grantHistory, start, permitCount);
         Interlocked.Add(ref _totalGranted, permitCount);
         return start;
     }
@@ -345,7 +372,18 @@ public sealed class RequestPacer : RateLimiter
         history[i] += count;
     }
 
-    /// <summary>Grants and 429s of the last <paramref name="span"/> (the buckets still in it).</summary>
+    /// <summary>Takes back a booking's grants from the history, when its request books again at another slot.</summary>
+    private void Unrecord(long at, long count)
+    {
+        var slot = at / ToTicks(HistoryBucket);
+        var i = (int)(slot % HistoryBuckets);
+        if (_historySlot[i] == slot)
+        {
+            _grantHistory[i] = Math.Max(0, _grantHistory[i] - count);
+        }
+    }
+
+    /// <summary>Grants and 429s of the last <paramref name="span"/> (the buckets still in it, none booked ahead).</summary>
     private (long Granted, long Throttled) History(long now, TimeSpan span)
     {
         var slot = now / ToTicks(HistoryBucket);
@@ -353,7 +391,8 @@ public sealed class RequestPacer : RateLimiter
         long granted = 0, throttled = 0;
         for (var i = 0; i < HistoryBuckets; i++)
         {
-            if (slot - _historySlot[i] < buckets)
+            var age = slot - _historySlot[i];
+            if (age >= 0 && age < buckets)
             {
                 granted += _grantHistory[i];
                 throttled += _throttleHistory[i];
@@ -373,10 +412,10 @@ public sealed class RequestPacer : RateLimiter
     private double? BucketLimit(long now)
     {
         var slot = now / ToTicks(HistoryBucket);
-        var accepted = new double[HistoryBuckets];
-        for (var k = 0; k < HistoryBuckets; k++)
+        var accepted = new double[ModelBuckets];
+        for (var k = 0; k < ModelBuckets; k++)
         {
-            var at = slot - (HistoryBuckets - 1) + k;
+            var at = slot - (ModelBuckets - 1) + k;
             var i = (int)(((at % HistoryBuckets) + HistoryBuckets) % HistoryBuckets);
             accepted[k] = _historySlot[i] == at ? Math.Max(0, _grantHistory[i] - _throttleHistory[i]) : 0;
         }

@@ -375,6 +375,42 @@ public class RequestPacerSpecs
     }
 
     [Fact]
+    public async Task Should_keep_releases_spaced_when_the_timers_of_many_waiters_fire_late_together()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Fixed(100, clock);
+        var (waiters, grantedAt) = Queue(pacer, clock, 10);   // booked 10 ms apart: 0 .. 90 ms
+
+        // A stall: fake time jumps past every booked slot at once, as a starved machine's timers do.
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        for (var i = 0; i < 20; i++) await Task.Delay(1);
+        int together;
+        lock (grantedAt) together = grantedAt.Count;
+        await AdvanceAsync(clock, TimeSpan.FromMilliseconds(200));
+        await Task.WhenAll(waiters);
+
+        // The first (granted at once) and at most one more overdue one; the rest half a slot apart, not all at once.
+        Assert.InRange(together, 1, 3);
+        Assert.Equal(10, grantedAt.Count);
+    }
+
+    [Fact]
+    public async Task Should_not_count_requests_still_queued_as_accepted_when_the_first_429_comes()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+        // 40 requests in flight together (each holds its lease): slow start books them 10 ms apart, 400 ms ahead.
+        using var stop = new CancellationTokenSource();
+        var leases = Enumerable.Range(0, 40).Select(_ => pacer.AcquireAsync(1, stop.Token).AsTask()).ToList();
+
+        pacer.ReportThrottled(TimeSpan.FromSeconds(1));        // at once: only the first has been sent
+
+        Assert.InRange(pacer.Ceiling!.Value, 1, 5);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(leases));
+    }
+
+    [Fact]
     public void Should_reject_a_rate_that_is_not_positive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => RequestPacer.Fixed(0));
