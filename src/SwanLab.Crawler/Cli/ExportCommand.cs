@@ -115,10 +115,13 @@ internal static class ExportCommand
         HelpName = "PATH",
     };
 
+    public readonly ClusterOptions Cluster = new();
+
     public IReadOnlyList<Option> All =>
     [
         Out, Host, ApiKey, Workspaces, Projects, Runs, States, ConfigFilters, Format, Sample, Concurrency, RateLimit,
         NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, View, Demo, ConfigFile,
+        .. Cluster.All,
     ];
     }
 
@@ -179,6 +182,8 @@ internal static class ExportCommand
         AllowOtherSource = parse.GetValue(o.AllowOtherSource),
         Demo = parse.GetValue(o.Demo),
         ConfigFile = parse.GetValue(o.ConfigFile),
+        Cluster = o.Cluster.Read(parse),
+        Nodes = o.Cluster.ReadNodes(parse),
     };
 
     public static async Task<int> RunAsync(ExportFlags flags, OutputMode mode, CliEnvironment env, ICrawlerBackend backend,

@@ -73,6 +73,10 @@ internal sealed record ExportFlags
     public bool AllowOtherSource { get; init; }
     public bool Demo { get; init; }
     public string? ConfigFile { get; init; }
+    /// <summary>--cluster-host, --cluster-port, --seed-node (repeatable).</summary>
+    public ClusterFlags Cluster { get; init; } = ClusterFlags.None;
+    /// <summary>--nodes N: this process and N-1 local children form the cluster.</summary>
+    public int? Nodes { get; init; }
 
     public SettingsLayer ToLayer() => new()
     {
@@ -85,5 +89,8 @@ internal sealed record ExportFlags
         VerifyExisting = VerifyExisting ? true : null,
         RunConcurrency = Concurrency,
         RequestsPerSecond = RateLimit,
+        ClusterHost = Cluster.Host,
+        ClusterPort = Cluster.Port,
+        ClusterSeedNodes = Cluster.SeedNodes.Count > 0 ? Cluster.SeedNodes : null,
     };
 }

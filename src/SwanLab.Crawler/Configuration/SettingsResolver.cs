@@ -106,6 +106,7 @@ internal static class SettingsResolver
             MaxUnitAttempts = s.MaxUnitAttempts!.Value,
             UnitBackoffMin = s.UnitBackoffMin!.Value,
             UnitBackoffMax = s.UnitBackoffMax!.Value,
+            Cluster = ClusterSettingsResolver.Resolve(s),
         };
         var connection = new ConnectionSettings
         {
