@@ -77,6 +77,10 @@ internal sealed record ExportFlags
     public ClusterFlags Cluster { get; init; } = ClusterFlags.None;
     /// <summary>--nodes N: this process and N-1 local children form the cluster.</summary>
     public int? Nodes { get; init; }
+    /// <summary>A --nodes child: read from the demo server at this URL (started by the parent), key from SWANLAB_API_KEY.</summary>
+    public string? DemoServer { get; init; }
+    /// <summary>The command line as parsed, from the command name on (what --nodes children are started with).</summary>
+    public IReadOnlyList<string> CommandLine { get; init; } = [];
 
     public SettingsLayer ToLayer() => new()
     {
