@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Sharding;
+using Akka.DistributedData;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using SwanLab.Crawler.Actors;
@@ -74,6 +75,8 @@ public static class ClusterCrawlHosting
                 SplitBrainResolver = new KeepMajorityOption(),
             })
             .WithDistributedPubSub(Role)
+            // The coordinator's started/ended flags are read and written by majority: every node must run a replicator.
+            .WithActors((system, _) => DistributedData.Get(system).Replicator.Tell(Dsl.GetReplicaCount))
             .AddProgressPublisherActor(events)
             .WithActors((system, registry) =>
                 registry.Register<SlotGateActor>(system.ActorOf(SlotGateActor.Props(node.Settings.SeriesConcurrency), "series-slots")))
@@ -102,6 +105,9 @@ public static class ClusterCrawlHosting
 
     private static string TimingHocon(ClusterTimings t) => string.Create(CultureInfo.InvariantCulture, $$"""
         akka.cluster {
+          # The first seed node forms the cluster when no other seed answers within this; the other seeds never
+          # form one of their own, so a short wait cannot split the crawl into two clusters.
+          seed-node-timeout = 2s
           failure-detector {
             heartbeat-interval = {{t.HeartbeatInterval.TotalMilliseconds}}ms
             acceptable-heartbeat-pause = {{t.AcceptableHeartbeatPause.TotalMilliseconds}}ms

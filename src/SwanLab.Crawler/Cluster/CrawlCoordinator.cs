@@ -87,14 +87,15 @@ public sealed class CrawlCoordinator : ReceiveActor, IWithTimers
         _expectedMembers = Math.Max(1, expectedMembers);
         _timings = timings;
         _crawlSettings = node.Settings;
-        WaitingForMembers();
+        ReadingFlags();
     }
 
     protected override void PreStart()
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
             typeof(ClusterEvent.IMemberEvent));
-        Timers.StartSingleTimer(MembersWaitOver.Instance, MembersWaitOver.Instance, _timings.MembersTimeout);
+        _replicator.Tell(Dsl.Get(StartedKey, new ReadMajority(FlagTimeout)));
+        _replicator.Tell(Dsl.Get(EndedKey, new ReadMajority(FlagTimeout)));
     }
 
     protected override void PostStop()
@@ -120,23 +121,6 @@ public sealed class CrawlCoordinator : ReceiveActor, IWithTimers
         });
     }
 
-    private void WaitingForMembers()
-    {
-        Awaiting();
-        Receive<ClusterEvent.CurrentClusterState>(_ => StartWhenReady(force: false));
-        Receive<ClusterEvent.IMemberEvent>(_ => StartWhenReady(force: false));
-        Receive<MembersWaitOver>(_ => StartWhenReady(force: true));
-    }
-
-    private void StartWhenReady(bool force)
-    {
-        if (!force && MembersUp < _expectedMembers) return;
-        Timers.Cancel(MembersWaitOver.Instance);
-        Become(ReadingFlags);
-        _replicator.Tell(Dsl.Get(StartedKey, new ReadMajority(FlagTimeout)));
-        _replicator.Tell(Dsl.Get(EndedKey, new ReadMajority(FlagTimeout)));
-    }
-
     private void ReadingFlags()
     {
         Awaiting();
@@ -148,13 +132,28 @@ public sealed class CrawlCoordinator : ReceiveActor, IWithTimers
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
+    private void WaitingForMembers()
+    {
+        Awaiting();
+        Receive<ClusterEvent.CurrentClusterState>(_ => StartWhenReady(force: false));
+        Receive<ClusterEvent.IMemberEvent>(_ => StartWhenReady(force: false));
+        Receive<MembersWaitOver>(_ => StartWhenReady(force: true));
+    }
+
+    /// <summary>A first start waits for the seed nodes (so runs are spread over them from the start).</summary>
+    private void StartWhenReady(bool force)
+    {
+        if (!force && MembersUp < _expectedMembers) return;
+        Timers.Cancel(MembersWaitOver.Instance);
+        _replicator.Tell(Dsl.Update(StartedKey, Flag.False, new WriteMajority(FlagTimeout), f => f.SwitchOn()));
+        OpenSession(takeover: false);
+    }
+
     private void OnFlag(IKey key, bool? enabled)
     {
         _flags[key] = enabled;
         if (_flags.Count < 2) return;
-        var ended = _flags[EndedKey] ?? false;
-        var takeover = _flags[StartedKey] ?? false;
-        if (ended)
+        if (_flags[EndedKey] ?? false)
         {
             // The crawl is over; a singleton that moved while the nodes leave must not start it again.
             Become(() =>
@@ -164,8 +163,15 @@ public sealed class CrawlCoordinator : ReceiveActor, IWithTimers
             });
             return;
         }
-        _replicator.Tell(Dsl.Update(StartedKey, Flag.False, new WriteMajority(FlagTimeout), f => f.SwitchOn()));
-        OpenSession(takeover);
+        // A coordinator that takes over goes on at once with the nodes that are left.
+        if (_flags[StartedKey] ?? false)
+        {
+            OpenSession(takeover: true);
+            return;
+        }
+        Become(WaitingForMembers);
+        Timers.StartSingleTimer(MembersWaitOver.Instance, MembersWaitOver.Instance, _timings.MembersTimeout);
+        StartWhenReady(force: false);
     }
 
     private void OpenSession(bool takeover)
