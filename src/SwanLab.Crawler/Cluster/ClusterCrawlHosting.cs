@@ -8,6 +8,7 @@ using Akka.DistributedData;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using SwanLab.Crawler.Actors;
+using SwanLab.Crawler.Cluster.Serialization;
 using SwanLab.Crawler.Crawl;
 
 namespace SwanLab.Crawler.Cluster;
@@ -38,7 +39,7 @@ public sealed record ClusterTimings(TimeSpan HeartbeatInterval, TimeSpan Accepta
 }
 
 /// <summary>
-/// Akka.Hosting registration of one crawl cluster node: remoting on the node's address, clustering (role "crawler",
+/// Akka.Hosting registration of one crawl cluster node: the crawl's JSON serializer for every cross-node message, remoting on the node's address, clustering (role "crawler",
 /// seed nodes, split brain resolver keep-majority, tight failure detection), DistributedPubSub for the end of the
 /// crawl, this node's progress publisher and series gate, the "run-export" shard region of <see cref="RunEntity"/>
 /// (a fixed number of shards keyed by run path, coordinator state in DData, no remember-entities: a run's truth is
@@ -67,6 +68,7 @@ public static class ClusterCrawlHosting
         builder.AddHocon(CrawlerHosting.QuietHocon, HoconAddMode.Prepend);
         builder.AddHocon(TimingHocon(timings), HoconAddMode.Prepend);
         return builder
+            .AddCrawlClusterSerializer()
             .WithRemoting(cluster.Host, cluster.Port)
             .WithClustering(new ClusterOptions
             {
