@@ -122,6 +122,13 @@ public static class ClusterCrawlHosting
           singleton.hand-over-retry-interval = {{Math.Min(1000, t.HeartbeatInterval.TotalMilliseconds)}}ms
           singleton-proxy.singleton-identification-interval = {{Math.Min(1000, t.HeartbeatInterval.TotalMilliseconds)}}ms
         }
+        # No rebalancing: moving a shard stops its entities, i.e. exports runs in flight a second time. A run is short
+        # work, so shards spread well enough as they are first used (each goes to the node holding the fewest), also
+        # onto nodes that join after the crawl began.
+        akka.cluster.sharding.least-shard-allocation-strategy {
+          rebalance-absolute-limit = 0
+          rebalance-threshold = 1000000
+        }
         akka.remote.watch-failure-detector {
           heartbeat-interval = {{t.HeartbeatInterval.TotalMilliseconds}}ms
           acceptable-heartbeat-pause = {{t.AcceptableHeartbeatPause.TotalMilliseconds}}ms
