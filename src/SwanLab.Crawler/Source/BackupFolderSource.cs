@@ -28,7 +28,7 @@ public sealed class BackupFolderSource : ICrawlSource
 
     private sealed record WorkspaceEntry(WorkspaceInfo Info, List<string> Projects);
     private sealed record ProjectEntry(ProjectInfo Info, List<string> Runs);
-    private sealed record RunEntry(string Path, string Directory, ProjectInfo Project);
+    private sealed record RunEntry(string Path, string Directory, ProjectInfo Project, string ContentFingerprint);
 
     private BackupFolderSource(BackupLayout layout, SourceIdentity identity, IReadOnlyDictionary<string, WrittenFile> manifest,
         SortedDictionary<string, WorkspaceEntry> workspaces, Dictionary<string, ProjectEntry> projects, Dictionary<string, RunEntry> runs)
@@ -69,6 +69,8 @@ public sealed class BackupFolderSource : ICrawlSource
         }
         var manifest = new Dictionary<string, WrittenFile>(StringComparer.Ordinal);
         foreach (var file in listed) manifest[file.RelativePath] = file;
+        var filesByRun = listed.GroupBy(f => RunFolderOf(f.RelativePath), StringComparer.Ordinal)
+            .Where(g => g.Key is not null).ToDictionary(g => g.Key!, g => g.ToList(), StringComparer.Ordinal);
 
         var workspaces = new SortedDictionary<string, WorkspaceEntry>(StringComparer.Ordinal);
         var projects = new Dictionary<string, ProjectEntry>(StringComparer.Ordinal);
@@ -108,7 +110,7 @@ public sealed class BackupFolderSource : ICrawlSource
                     var cuid = Str(doc.RootElement, "cuid");
                     if (string.IsNullOrEmpty(cuid)) continue;
                     var path = $"{project.Path}/{cuid}";
-                    runs[path] = new RunEntry(path, runDir, project);
+                    runs[path] = new RunEntry(path, runDir, project, ContentFingerprint(filesByRun.GetValueOrDefault(layout.RelativePath(runDir)) ?? []));
                     projectEntry.Runs.Add(path);
                 }
                 projectEntry.Runs.Sort(StringComparer.Ordinal);
@@ -153,7 +155,7 @@ public sealed class BackupFolderSource : ICrawlSource
         {
             var run = await RunAsync(path, ct).ConfigureAwait(false);
             if (!RunSelection.Matches(filter, run)) continue;
-            yield return new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw);
+            yield return run.ToSummary();
         }
     }
 
@@ -163,7 +165,32 @@ public sealed class BackupFolderSource : ICrawlSource
         var json = await ReadJsonAsync(_layout, _manifest, Path.Combine(entry.Directory, BackupLayout.RunFileName), ct).ConfigureAwait(false);
         var projectCuid = Str(json, "project_id") ?? Str(json, "projectId") ?? entry.Project.Cuid;
         return new RunDetail(runPath, Str(json, "cuid") ?? "", projectCuid, Str(json, "name") ?? "", Str(json, "state") ?? "",
-            Str(json, "createdAt") ?? "", NullIfEmpty(Str(json, "finishedAt")), Str(json, "rootProId"), Str(json, "rootExpId"), json);
+            Str(json, "createdAt") ?? "", NullIfEmpty(Str(json, "finishedAt")), Str(json, "rootProId"), Str(json, "rootExpId"), json)
+        {
+            ContentFingerprint = entry.ContentFingerprint,
+        };
+    }
+
+    /// <summary>
+    /// SHA-256 over the manifest lines (path, bytes, sha256) of every file of the run, in path order: the backup's own
+    /// record of what the run holds, so it changes exactly when an export rewrote the run. A RUNNING run whose
+    /// fingerprint is unchanged since the last import is the same data, and a re-import need not touch it.
+    /// </summary>
+    private static string ContentFingerprint(List<WrittenFile> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files.OrderBy(f => f.RelativePath, StringComparer.Ordinal))
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(FormattableString.Invariant($"{file.RelativePath}\u0001{file.Bytes}\u0001{file.Sha256}\n")));
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    /// <summary>"ws/project/run" of a file inside a run folder (workspace/project/run/...); null for any other file.</summary>
+    private static string? RunFolderOf(string relativePath)
+    {
+        var first = relativePath.IndexOf('/', StringComparison.Ordinal);
+        var second = first < 0 ? -1 : relativePath.IndexOf('/', first + 1);
+        var third = second < 0 ? -1 : relativePath.IndexOf('/', second + 1);
+        return third < 0 ? null : relativePath[..third];
     }
 
     public async Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct)

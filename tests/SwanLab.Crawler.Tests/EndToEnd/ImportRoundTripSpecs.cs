@@ -86,6 +86,10 @@ public sealed class ImportRoundTripSpecs : IDisposable
         Assert.Equal((afterFirst.ExperimentsCreated, afterFirst.PointsStored, afterFirst.MetricRequests, afterFirst.MediaFilesUploaded),
             (afterSecond.ExperimentsCreated, afterSecond.PointsStored, afterSecond.MetricRequests, afterSecond.MediaFilesUploaded));
         Assert.Equal(0L, afterSecond.DuplicateSteps);
+        // The second import touches nothing, RUNNING runs included: no experiment create (not even a 200), no upload.
+        Assert.Equal(0L, afterSecond.ExperimentsResumed);
+        Assert.Equal((0L, 0L, 0L, 0L, 0L), (second.Counts.RunsCreated, second.Counts.RunsResumed, second.Counts.PointsUploaded,
+            second.Counts.LogLinesUploaded, second.Counts.MediaUploaded));
         Assert.Equal(Data(backupA), Data(backupB));
         Assert.Equal(BackupTree.Hashes(backupA).Keys.Where(k => !k.StartsWith("manifest", StringComparison.Ordinal)),
             BackupTree.Hashes(backupB).Keys.Where(k => !k.StartsWith("manifest", StringComparison.Ordinal)));
