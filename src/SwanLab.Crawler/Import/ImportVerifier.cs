@@ -107,11 +107,18 @@ public static class ImportVerifier
         {
             var a = await MediaDigestAsync(source, from, ct).ConfigureAwait(false);
             var b = await MediaDigestAsync(target, to, ct).ConfigureAwait(false);
-            foreach (var key in a.Keys.Union(b.Keys).Order())
+            // Captions are compared where the source knows them (not from a backup written before media.jsonl).
+            var withCaptions = a.CaptionsKnown;
+            foreach (var key in a.Steps.Keys.Union(b.Steps.Keys).Order())
             {
-                var left = a.GetValueOrDefault(key) ?? "";
-                var right = b.GetValueOrDefault(key) ?? "";
-                if (left != right) mismatches.Add($"media {key}: {(left.Length == 0 ? "on the target only" : right.Length == 0 ? "missing on the target" : "different files")}");
+                var left = a.Steps.GetValueOrDefault(key);
+                var right = b.Steps.GetValueOrDefault(key);
+                if (left is null || right is null)
+                    mismatches.Add($"media {key}: {(left is null ? "on the target only" : "missing on the target")}");
+                else if (left.Files != right.Files)
+                    mismatches.Add($"media {key}: different files");
+                else if (withCaptions && left.Captions != right.Captions)
+                    mismatches.Add($"media {key}: same files, different captions");
             }
         }
         return new RunCheck(sourcePath, targetPath, mismatches, fromSeries.Count, points);
@@ -169,19 +176,30 @@ public static class ImportVerifier
         return (count, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
-    /// <summary>"key@step" -> sorted SHA-256s of the files at that step.</summary>
-    private static async Task<Dictionary<string, string>> MediaDigestAsync(ICrawlSource side, RunDetail run, CancellationToken ct)
+    private sealed record MediaStepDigest(string Files, string Captions);
+
+    private sealed record MediaDigest(Dictionary<string, MediaStepDigest> Steps, bool CaptionsKnown);
+
+    /// <summary>"'key' step N" -> the sorted SHA-256s of the files at that step, and the same with each file's caption.</summary>
+    private static async Task<MediaDigest> MediaDigestAsync(ICrawlSource side, RunDetail run, CancellationToken ct)
     {
-        var files = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        var files = new SortedDictionary<string, List<(string Sha, string? Caption)>>(StringComparer.Ordinal);
+        var captionsKnown = true;
         await foreach (var item in side.MediaAsync(run, ct).ConfigureAwait(false))
         {
             using var bytes = new MemoryStream();
             await side.DownloadMediaAsync(run, item, bytes, ct).ConfigureAwait(false);
             var key = FormattableString.Invariant($"'{item.Key}' step {item.Step}");
             if (!files.TryGetValue(key, out var list)) files[key] = list = [];
-            list.Add(Convert.ToHexStringLower(SHA256.HashData(bytes.GetBuffer().AsSpan(0, (int)bytes.Length))));
+            list.Add((Convert.ToHexStringLower(SHA256.HashData(bytes.GetBuffer().AsSpan(0, (int)bytes.Length))), item.Caption));
+            captionsKnown &= item.CaptionKnown;
         }
-        return files.ToDictionary(f => f.Key, f => string.Join(",", f.Value.Order(StringComparer.Ordinal)), StringComparer.Ordinal);
+        return new MediaDigest(files.ToDictionary(f => f.Key, f =>
+        {
+            var sorted = f.Value.OrderBy(x => x.Sha, StringComparer.Ordinal).ThenBy(x => x.Caption, StringComparer.Ordinal).ToList();
+            return new MediaStepDigest(string.Join(",", sorted.Select(x => x.Sha)),
+                string.Join("\u0002", sorted.Select(x => x.Sha + "\u0001" + (x.Caption ?? "\u0000"))));
+        }, StringComparer.Ordinal), captionsKnown);
     }
 
     private static void Compare(List<string> mismatches, string field, string? source, string? target)

@@ -30,20 +30,16 @@ public sealed class ServerDestination : ICrawlDestination
     private readonly ImportLedger _ledger;
     private readonly ImportMapping _mapping;
     private readonly ConflictPolicy _policy;
-    private readonly bool _sourceKeepsCaptions;
     private readonly ConcurrentDictionary<string, string> _projectCuids = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RunUpload> _uploads = new(StringComparer.Ordinal);
     private long _created, _resumed, _uploadedPoints, _uploadedLogs, _uploadedMedia;
 
-    /// <param name="sourceKeepsCaptions">False for a backup folder (format v1 keeps no media captions).</param>
-    public ServerDestination(IImportTarget target, ImportLedger ledger, ImportMapping mapping, ConflictPolicy policy,
-        bool sourceKeepsCaptions)
+    public ServerDestination(IImportTarget target, ImportLedger ledger, ImportMapping mapping, ConflictPolicy policy)
     {
         _target = target ?? throw new ArgumentNullException(nameof(target));
         _ledger = ledger ?? throw new ArgumentNullException(nameof(ledger));
         _mapping = mapping ?? throw new ArgumentNullException(nameof(mapping));
         _policy = policy;
-        _sourceKeepsCaptions = sourceKeepsCaptions;
     }
 
     /// <summary>What this destination did so far: runs created and resumed, points, log lines and media uploaded.</summary>
@@ -246,11 +242,12 @@ public sealed class ServerDestination : ICrawlDestination
         // A key's step is uploaded whole (one record), so a step at or below the target's last one is there entirely.
         var present = upload.Summary.MediaLastSteps.TryGetValue(item.Key, out var last) && item.Step <= last;
         var send = !upload.Skip && !present;
+        if (!item.CaptionKnown) upload.CaptionsUnknown = true;
         if (send)
         {
             if (upload.PendingMedia.Count > 0 && (upload.PendingMedia[0].Key != item.Key || upload.PendingMedia[0].Step != item.Step))
                 await FlushMediaAsync(upload, ct).ConfigureAwait(false);
-            upload.PendingMedia.Add(new MediaUpload(item.Key, item.Step, fileName, item.Caption, bytes.ToArray(), sha, null, item.ServerPath));
+            upload.PendingMedia.Add(new MediaUpload(item.Key, item.Step, fileName, item.Caption, bytes.ToArray(), sha, null, item.ServerPath, item.Kind));
         }
         upload.Media.Add(new MediaLedger(item.Key, item.Step, fileName, sha, send));
         return new WrittenFile($"{upload.Target.Path}#media/{item.Key}/{item.Step}-{fileName}", bytes.Length, sha);
@@ -281,7 +278,8 @@ public sealed class ServerDestination : ICrawlDestination
     {
         var list = new List<string>();
         if (upload.Run.RootRunCuid is not null) list.Add(ProtocolLimitClone);
-        if (!_sourceKeepsCaptions && upload.Media.Count > 0) list.Add("media captions (backup format v1 does not keep them)");
+        if (upload.CaptionsUnknown)
+            list.Add("media captions and object paths (this backup predates media.jsonl, which keeps them: export the run again to carry them)");
         if (upload.NewId) list.Add($"run id: imported as {upload.Target.Cuid} (--on-conflict new-id)");
         if (string.Equals(upload.Run.State, "RUNNING", StringComparison.OrdinalIgnoreCase))
             list.Add("state RUNNING: the run is left running on the target (no finish is sent)");
@@ -366,6 +364,8 @@ public sealed class ServerDestination : ICrawlDestination
         public ConcurrentDictionary<string, SeriesLedger> Series { get; } = new(StringComparer.Ordinal);
         public ConcurrentBag<MediaLedger> Media { get; } = [];
         public LogsLedger? Logs { get; set; }
+        /// <summary>Some media came without knowing their captions (a backup written before media.jsonl).</summary>
+        public bool CaptionsUnknown { get; set; }
         /// <summary>Media of the current key and step, uploaded together when the step ends (items come in key, step order).</summary>
         public List<MediaUpload> PendingMedia { get; } = [];
 

@@ -136,7 +136,30 @@ public readonly record struct SeriesPoint(long Step, double Value, long? Timesta
 public sealed record LogLine(long Epoch, string Level, string Message, string? Timestamp, JsonElement Raw);
 
 /// <summary>One media object at one step of one key.</summary>
-public sealed record MediaItem(string Key, long Step, string ServerPath, string? Caption, JsonElement Raw);
+public sealed record MediaItem(string Key, long Step, string ServerPath, string? Caption, JsonElement Raw)
+{
+    /// <summary>
+    /// The medium as the server reported it (<c>image</c>, <c>audio</c>, <c>text</c>...): the step entry's <c>type</c>
+    /// when it has one, else the <c>{medium}</c> of a 0.9.7 object path <c>media/{medium}/{file}</c>; null when neither says.
+    /// </summary>
+    public string? Kind { get; init; }
+
+    /// <summary>
+    /// False when the source cannot say whether the object had a caption (a backup written before media.jsonl kept
+    /// them): <see cref="Caption"/> is then null for want of knowing, and an import lists the loss.
+    /// </summary>
+    public bool CaptionKnown { get; init; } = true;
+
+    /// <summary>What a server's object path and step entry say the medium is (see <see cref="Kind"/>).</summary>
+    public static string? KindOf(string serverPath, JsonElement stepEntry)
+    {
+        if (stepEntry.ValueKind == JsonValueKind.Object && stepEntry.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+            && type.GetString() is { Length: > 0 } reported)
+            return reported;
+        var parts = serverPath.Split('/');
+        return parts.Length == 3 && parts[0] == "media" && parts[1].Length > 0 ? parts[1] : null;
+    }
+}
 
 /// <summary>Run selection, in the SDK's dict form ("state" -> "FINISHED", "config.optimizer.lr" -> "0.01").</summary>
 public sealed record RunFilter(IReadOnlyList<string> States, IReadOnlyDictionary<string, string> Config)
