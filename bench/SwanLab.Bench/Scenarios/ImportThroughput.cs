@@ -28,7 +28,7 @@ public static class ImportThroughput
             var ratio = figures.ServedPerSecond / limit;
             var writes = target.Stats.Snapshot().Writes;
             results.Add(new ScenarioResult(
-                $"10a. import into a {limit:F0} req/s target, limit not told ({runs} runs x 4 keys, uploads + read-back)",
+                $"10a. import into a {limit:F0} req/s target, limit not told ({writes.ExperimentsCreated} runs, 4 keys each in most; uploads + read-back)",
                 $"{F(figures.ServedPerSecond)} req/s served over {F(figures.Span.TotalSeconds)} s; {figures.Requests} API requests, {figures.Throttled} answered 429 ({F(figures.ThrottledShare * 100, "F2")}%); {writes.ExperimentsCreated} runs created, {writes.PointsStored:N0} points, {writes.DuplicateSteps} duplicate steps; process {F(import.Wall.TotalSeconds)} s",
                 $"target limit {limit:F0} req/s",
                 F(ratio, "F3"),
