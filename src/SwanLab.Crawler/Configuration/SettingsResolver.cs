@@ -99,17 +99,18 @@ internal static class SettingsResolver
             Refetch = flags.Refetch,
             VerifyExisting = s.VerifyExisting ?? false,
             AllowOtherSource = flags.AllowOtherSource,
-            DemoSource = flags.Demo,
+            DemoSource = flags.Demo || flags.DemoServer is not null,
             RunConcurrency = s.RunConcurrency!.Value,
             SeriesConcurrency = s.SeriesConcurrency!.Value,
             ChannelCapacity = s.ChannelCapacity!.Value,
             MaxUnitAttempts = s.MaxUnitAttempts!.Value,
             UnitBackoffMin = s.UnitBackoffMin!.Value,
             UnitBackoffMax = s.UnitBackoffMax!.Value,
+            Cluster = ClusterSettingsResolver.Resolve(s),
         };
         var connection = new ConnectionSettings
         {
-            Host = flags.Demo ? null : NormaliseHost(s.Host),
+            Host = flags.Demo ? null : flags.DemoServer ?? NormaliseHost(s.Host),
             HttpsAssumed = !flags.Demo && !string.IsNullOrWhiteSpace(s.Host) && !s.Host.Contains("://", StringComparison.Ordinal),
             ApiKey = flags.Demo ? null : flags.ApiKey,
             HttpTimeout = s.HttpTimeout!.Value,
@@ -153,6 +154,8 @@ internal static class SettingsResolver
             throw new SettingsException($"--rate-limit {flags.RateLimit}: give requests per second, or 0 to adapt to the server.");
         if (flags.ApiKey is not null && string.IsNullOrWhiteSpace(flags.ApiKey))
             throw new SettingsException("--api-key is empty; leave it out to use SWANLAB_API_KEY or ~/.swanlab/.netrc.");
+        if (flags.DemoServer is not null && (flags.Demo || flags.Host is not null))
+            throw new SettingsException("--demo-server (a node --nodes started) cannot be combined with --demo or --host.");
         if (flags.Demo && (flags.Host is not null || flags.ApiKey is not null))
             throw new SettingsException("--demo exports from a built-in demo server; it cannot be combined with --host or --api-key.");
         // Without a selection "fetch again" means everything: that is --restart, and too costly to start by accident.

@@ -226,7 +226,7 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, ISe
             yield break;
         }
         foreach (var item in items.OrderBy(i => i.Key, StringComparer.Ordinal).ThenBy(i => i.Step).ThenBy(i => i.Path, StringComparer.Ordinal))
-            yield return new MediaItem(item.Key, item.Step, item.Path, item.Caption, item.Json);
+            yield return new MediaItem(item.Key, item.Step, item.Path, item.Caption, item.Json) { Kind = MediaItem.KindOf(item.Path, item.Json) };
     }
 
     public async Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct)
