@@ -1,5 +1,6 @@
 using Akka.Actor;
 using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Cluster.Serialization;
 using SwanLab.Crawler.Crawl;
 using SwanLab.Crawler.Source;
 
@@ -9,10 +10,10 @@ namespace SwanLab.Crawler.Actors;
 public static class RunExportProtocol
 {
     /// <summary>Every file is durable and the Done entry is in the checkpoint.</summary>
-    public sealed record RunExported(string RunPath, long Points, CheckpointEntry Entry);
+    public sealed record RunExported(string RunPath, long Points, CheckpointEntry Entry) : ICrawlClusterMessage;
 
     /// <summary>The attempt failed; everything it started has finished and its temp files are gone.</summary>
-    public sealed record RunExportFailed(string RunPath, UnitFailure Failure);
+    public sealed record RunExportFailed(string RunPath, UnitFailure Failure) : ICrawlClusterMessage;
 }
 
 /// <summary>

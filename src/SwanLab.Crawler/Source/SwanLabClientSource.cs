@@ -101,7 +101,8 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, ISe
     }
 
     /// <summary>
-    /// The server's latest step per key: value statistics (0.9.x), else summaries; unknown stays null (a server without
+    /// The server's latest step per key: the resume summary once the server proved it true, else value statistics
+    /// (0.9.x), else summaries; unknown stays null (a server without
     /// either is recorded in backup.json's <c>unavailable</c>, and its series are kept as downloaded).
     /// </summary>
     private static async Task<Dictionary<string, long?>> LastStepsAsync(Run run, IReadOnlyList<string> keys, CancellationToken ct)
@@ -109,7 +110,7 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, ISe
         var result = new Dictionary<string, long?>(StringComparer.Ordinal);
         try
         {
-            foreach (var (key, last) in await Guard(() => run.LastStepsAsync(keys, ct)))
+            foreach (var (key, last) in await Guard(() => run.ExpectedLastStepsAsync(keys, ct)))
                 result[key] = last;
             return result;
         }
