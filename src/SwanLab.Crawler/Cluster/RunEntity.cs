@@ -42,6 +42,7 @@ public sealed class RunEntity : ReceiveActor
     private CheckpointProtocol.RecordUnit? _pendingRecord;
     private object? _outcome;
     private bool _stopping;
+    private bool _passivating;
 
     public static Props Props(NodeServices node, IActorRef seriesSlots) =>
         Akka.Actor.Props.Create(() => new RunEntity(node, seriesSlots));
@@ -84,7 +85,13 @@ public sealed class RunEntity : ReceiveActor
 
     private void OnExportRun(RunEntityProtocol.ExportRun request)
     {
-        if (_stopping) return; // the requester sees this entity terminate and sends again
+        if (_passivating)
+        {
+            // Reached this incarnation after it asked to passivate: the shard keeps it for the next one.
+            Context.Parent.Forward(request);
+            return;
+        }
+        if (_stopping) return; // the shard is moving or the node leaving: the requester sees this entity stop and sends again
         _runPath = request.RunPath;
         SetRequester(request.ReplyTo);
         SetCheckpoint(request.Checkpoint);
@@ -190,6 +197,7 @@ public sealed class RunEntity : ReceiveActor
     private void Passivate()
     {
         _stopping = true;
+        _passivating = true;
         Context.Parent.Tell(new Passivate(RunEntityProtocol.StopRunEntity.Instance));
     }
 }

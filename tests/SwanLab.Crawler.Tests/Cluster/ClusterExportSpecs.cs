@@ -76,8 +76,9 @@ public sealed class ClusterExportSpecs(ITestOutputHelper log) : IDisposable
         var clock = Stopwatch.StartNew();
         await using var nodes = await ClusterNodes.StartAsync(server, clustered, 3);
         var checkpoint = new BackupLayout(clustered.OutputDirectory).CheckpointFile;
-        // Mid-crawl: some runs are recorded, most are not.
-        while (Lines(checkpoint) < 10 && clock.Elapsed < Guard) await Task.Delay(20);
+        // Mid-crawl: some runs are recorded (after the workspace and project units), most are not.
+        var midCrawl = server.Dataset.Projects.Count + server.Dataset.Workspaces.Count + 8;
+        while (Lines(checkpoint) < midCrawl && clock.Elapsed < Guard) await Task.Delay(20);
         var oldest = nodes.OldestNode();
         var victim = coordinator ? oldest : (oldest + 1) % 3;
         log.WriteLine($"stopping node {victim} (coordinator on {oldest}) at {clock.Elapsed}, checkpoint lines {Lines(checkpoint)}");
