@@ -15,5 +15,13 @@ void OnSignal(PosixSignalContext context)
 }
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+// A node `export --nodes N` started stops as if interrupted when the process that started it is gone.
+SwanLab.Crawler.Cli.LocalNodes.ParentWatch.StartIfChild(Environment.GetEnvironmentVariable, () =>
+{
+    if (interrupt.IsCancellationRequested)
+        return;
+    environment.StopNotice.Announce(Console.Error);
+    interrupt.Cancel();
+});
 
 return await CrawlerCli.RunAsync(args, environment, new ProductionBackend(), interrupt.Token);

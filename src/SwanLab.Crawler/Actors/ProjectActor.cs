@@ -122,7 +122,7 @@ public sealed class ProjectActor : UnitActor
                 foreach (var id in scope.RunIds)
                 {
                     var run = await source.RunAsync($"{project.Path}/{id}", ct);
-                    listed.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
+                    listed.Add(run.ToSummary());
                 }
             }
             // The server never filters out pinned runs (and servers read filters differently): check each run.

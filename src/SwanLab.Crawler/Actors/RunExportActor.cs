@@ -146,9 +146,15 @@ public sealed class RunExportActor : UnitActor
                 files.Add(logs);
             if (settings.IncludeMedia)
             {
+                var media = new List<MediaItem>();
                 await foreach (var item in source.MediaAsync(run, ct))
+                {
                     files.Add(await writer.WriteMediaAsync(run.Path, item,
                         (destination, token) => source.DownloadMediaAsync(run, item, destination, token), ct));
+                    media.Add(item);
+                }
+                if (await writer.WriteMediaIndexAsync(run.Path, media, ct) is { } index)
+                    files.Add(index);
             }
             return new ExtrasWritten(files);
         });

@@ -115,10 +115,15 @@ internal static class ExportCommand
         HelpName = "PATH",
     };
 
+    public readonly ClusterOptions Cluster = new();
+    /// <summary>A node that --nodes started reads from its parent's demo server (not for users: hidden).</summary>
+    public readonly Option<string?> DemoServer = new(LocalNodes.LocalNodeArguments.DemoServerFlag) { Hidden = true, Description = "The demo server of the node that started this one." };
+
     public IReadOnlyList<Option> All =>
     [
         Out, Host, ApiKey, Workspaces, Projects, Runs, States, ConfigFilters, Format, Sample, Concurrency, RateLimit,
         NoLogs, NoMedia, DryRun, Restart, Refetch, VerifyExisting, AllowOtherSource, AllowNonEmpty, View, Demo, ConfigFile,
+        .. Cluster.All, DemoServer,
     ];
     }
 
@@ -179,6 +184,10 @@ internal static class ExportCommand
         AllowOtherSource = parse.GetValue(o.AllowOtherSource),
         Demo = parse.GetValue(o.Demo),
         ConfigFile = parse.GetValue(o.ConfigFile),
+        Cluster = o.Cluster.Read(parse),
+        Nodes = o.Cluster.ReadNodes(parse),
+        DemoServer = parse.GetValue(o.DemoServer),
+        CommandLine = parse.Tokens.Select(t => t.Value).ToList(),
     };
 
     public static async Task<int> RunAsync(ExportFlags flags, OutputMode mode, CliEnvironment env, ICrawlerBackend backend,
@@ -189,11 +198,13 @@ internal static class ExportCommand
             Secrets = new Redactor(flags.ApiKey, env.GetVariable("SWANLAB_API_KEY")),
         };
         ExportSettings settings;
+        int[] nodePorts = [];
         try
         {
+            (flags, nodePorts) = LocalCluster(flags);
             settings = SettingsResolver.ResolveExport(flags, env.GetVariable, env.ToolDirectory);
         }
-        catch (SettingsException e)
+        catch (Exception e) when (e is SettingsException or ArgumentException)
         {
             return output.Usage(e.Message);
         }
@@ -201,7 +212,7 @@ internal static class ExportCommand
         {
             using var log = settings.Crawl.DryRun ? null : new CrawlerLog(settings.Crawl.OutputDirectory, output.Secrets);
             output.Log = log;
-            return await ExportAsync(settings, output, backend, ct);
+            return await ExportAsync(settings, output, backend, ct, nodePorts.Length > 1 ? (flags, nodePorts) : null);
         }
         finally
         {
@@ -209,7 +220,30 @@ internal static class ExportCommand
         }
     }
 
-    static async Task<int> ExportAsync(ExportSettings settings, CommandOutput output, ICrawlerBackend backend, CancellationToken ct)
+    /// <summary>
+    /// <c>--nodes N</c> (N &gt; 1): this process is the seed of a cluster on 127.0.0.1 at the first of N consecutive free
+    /// ports; the other N-1 get the rest once this one has signed in.
+    /// </summary>
+    static (ExportFlags Flags, int[] Ports) LocalCluster(ExportFlags flags)
+    {
+        if (flags.Nodes is not { } nodes) return (flags, []);
+        if (nodes is < 1 or > MaxLocalNodes)
+            throw new SettingsException($"--nodes {nodes}: give 1 to {MaxLocalNodes} processes on this machine.");
+        if (nodes == 1 || flags.DryRun) return (flags, []);
+        if (flags.Cluster.Host is not null || flags.Cluster.SeedNodes.Count > 0)
+            throw new SettingsException("--nodes starts every node on 127.0.0.1, seeded by this one: leave out --cluster-host and --seed-node (--cluster-port chooses the first port).");
+        var ports = LocalNodes.LocalNodeProcesses.FreeConsecutivePorts(nodes, flags.Cluster.Port is > 0 ? flags.Cluster.Port : null);
+        var self = LocalNodes.LocalNodeArguments.LoopbackHost;
+        return (flags with { Cluster = new ClusterFlags(self, ports[0], [$"{self}:{ports[0]}"]) }, ports);
+    }
+
+    const int MaxLocalNodes = 32;
+
+    /// <summary>How long --nodes children may take to end after this process's crawl ended, and again once told to stop.</summary>
+    internal static TimeSpan LocalNodeGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    static async Task<int> ExportAsync(ExportSettings settings, CommandOutput output, ICrawlerBackend backend, CancellationToken ct,
+        (ExportFlags Flags, int[] Ports)? localNodes)
     {
         var clock = Stopwatch.StartNew();
         var human = output.Human;
@@ -250,6 +284,9 @@ internal static class ExportCommand
                 return output.Exit(ExitCodes.Complete);
             }
 
+            await using var children = localNodes is { } local
+                ? StartLocalNodes(local.Flags, local.Ports, settings, demo, output)
+                : null;
             human.MarkupLineInterpolated($"Exporting into [blue]{settings.Crawl.OutputDirectory}[/] ({Describe(settings.Crawl)}).");
             var events = Channel.CreateBounded<CrawlEvent>(new BoundedChannelOptions(16_384)
             {
@@ -331,6 +368,22 @@ internal static class ExportCommand
                 $"Server: {host}. What finished is in the checkpoint; run the same command again to resume " +
                 "(--verbose shows the error in full).", e);
         }
+    }
+
+    static LocalNodes.LocalNodeProcesses StartLocalNodes(ExportFlags flags, int[] ports, ExportSettings settings, DemoServer? demo,
+        CommandOutput output)
+    {
+        var lines = ports.Skip(1)
+            .Select(port => LocalNodes.LocalNodeArguments.ForChild(flags.CommandLine, port, ports[0], demo?.Host))
+            .ToList();
+        var folder = new Backup.BackupLayout(settings.Crawl.OutputDirectory).StateDirectory;
+        var children = LocalNodes.LocalNodeProcesses.Start(lines,
+            folder, LocalNodes.LocalNodeArguments.ChildEnvironment(demo?.ApiKey ?? flags.ApiKey), LocalNodeGrace);
+        output.Human.MarkupLineInterpolated(
+            $"Started {lines.Count} more nodes on 127.0.0.1:{ports[1]}-{ports[^1]} (seed 127.0.0.1:{ports[0]}); their output is in [blue]{folder}[/]/node-<i>.log.");
+        output.Log?.Info($"--nodes {ports.Length}: this node 127.0.0.1:{ports[0]}, children (pids {string.Join(", ", children.ProcessIds)}) on ports {ports[1]}-{ports[^1]}");
+        output.Result["nodes"] = ports.Length;
+        return children;
     }
 
     /// <summary>Summary table, JSON result, log line and exit code of a crawl that ran (to its end or not).</summary>

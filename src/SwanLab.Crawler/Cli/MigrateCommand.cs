@@ -26,23 +26,25 @@ internal static class MigrateCommand
         var fromRate = OptionValues.Number(new Option<double?>("--from-rate-limit") { Description = "Requests per second to the source; 0 adapts (default).", HelpName = "REQ_PER_S" });
         var toRate = OptionValues.Number(new Option<double?>("--to-rate-limit") { Description = "Requests per second to the target; 0 adapts (default).", HelpName = "REQ_PER_S" });
         var shared = new TransferCommand.SharedOptions();
+        var cluster = new ClusterOptions();
         var command = new Command("migrate",
             "Copy runs from one SwanLab server to another, streamed (no local copy of the data), with the same guarantees as import.")
         {
             fromHost, toHost, fromKey, toKey, stateDir, fromRate, toRate,
         };
         foreach (var option in shared.All) command.Options.Add(option);
+        foreach (var option in cluster.All) command.Options.Add(option);
         var modes = OutputOptions.AddTo(command);
         command.SetAction((parse, ct) => RunAsync(env, backend, imports, new Sides(parse.GetValue(fromHost), parse.GetValue(toHost),
             parse.GetValue(fromKey), parse.GetValue(toKey), parse.GetValue(stateDir), parse.GetValue(fromRate), parse.GetValue(toRate)),
-            shared.Read(parse), modes.Read(parse), ct));
+            shared.Read(parse), cluster.Read(parse), modes.Read(parse), ct));
         return command;
     }
 
     sealed record Sides(string? FromHost, string? ToHost, string? FromKey, string? ToKey, string? StateDir, double? FromRate, double? ToRate);
 
     static async Task<int> RunAsync(CliEnvironment env, ICrawlerBackend backend, IImportBackend imports, Sides sides,
-        TransferCommand.TransferFlags flags, OutputMode mode, CancellationToken ct)
+        TransferCommand.TransferFlags flags, ClusterFlags clusterFlags, OutputMode mode, CancellationToken ct)
     {
         var fromKey = sides.FromKey ?? env.GetVariable(TransferCommand.FromKeyVariable);
         var toKey = sides.ToKey ?? env.GetVariable(TransferCommand.ToKeyVariable);
@@ -58,9 +60,16 @@ internal static class MigrateCommand
         {
             state = Path.GetFullPath(sides.StateDir);
             if (File.Exists(state)) return output.Usage($"--state-dir '{state}' is a file");
-            settings = TransferCommand.Resolve(flags, state, sourceKeepsCaptions: true);
+            settings = TransferCommand.Resolve(flags, state);
+            var below = SettingsResolver.LoadBelowFlags(null, env.GetVariable, env.ToolDirectory).Layer;
+            var cluster = ClusterSettingsResolver.Resolve(new SettingsLayer
+            {
+                ClusterHost = clusterFlags.Host, ClusterPort = clusterFlags.Port,
+                ClusterSeedNodes = clusterFlags.SeedNodes.Count > 0 ? clusterFlags.SeedNodes : null,
+            }.Over(below));
+            settings = settings with { Crawl = settings.Crawl with { Cluster = cluster } };
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or SettingsException)
         {
             return output.Usage(e.Message);
         }

@@ -28,6 +28,9 @@ internal static class EnvironmentSettings
         ("SWANLAB_CRAWLER_RATE_LIMIT", "requests per second, 0 = adapt to the server (rate-limit.requests-per-second)"),
         ("SWANLAB_CRAWLER_TIMEOUT", "per-request timeout, 10ms to 24h, e.g. 30s (http.timeout)"),
         ("SWANLAB_CRAWLER_MAX_RETRIES", "retries of a failing request (http.max-retries)"),
+        ("SWANLAB_CRAWLER_CLUSTER_HOST", "cluster mode: the address other nodes reach this one at (cluster.host)"),
+        ("SWANLAB_CRAWLER_CLUSTER_PORT", "cluster mode: this node's TCP port, 0 = any free one (cluster.port)"),
+        ("SWANLAB_CRAWLER_CLUSTER_SEED_NODES", "cluster mode: seed nodes, comma separated, e.g. 10.0.0.1:4053,10.0.0.2:4053 (cluster.seed-nodes)"),
     ];
 
     public const string ConfigFileVariable = "SWANLAB_CRAWLER_CONFIG";
@@ -50,6 +53,11 @@ internal static class EnvironmentSettings
             RequestsPerSecond = Double(Get, "SWANLAB_CRAWLER_RATE_LIMIT"),
             HttpTimeout = Duration(Get, "SWANLAB_CRAWLER_TIMEOUT"),
             MaxRetries = Int(Get, "SWANLAB_CRAWLER_MAX_RETRIES"),
+            ClusterHost = Get("SWANLAB_CRAWLER_CLUSTER_HOST"),
+            ClusterPort = Int(Get, "SWANLAB_CRAWLER_CLUSTER_PORT"),
+            ClusterSeedNodes = Get("SWANLAB_CRAWLER_CLUSTER_SEED_NODES") is { } seeds
+                ? seeds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : null,
         };
     }
 

@@ -19,7 +19,7 @@ internal sealed record ConnectionSettings
     public int MaxRetries { get; init; } = 5;
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/> (0: unpaced until the first 429).</summary>
+    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/> (0: slow start from 100/s until the first 429).</summary>
     public double? RequestsPerSecond { get; init; }
     public double InitialRequestsPerSecond { get; init; }
     /// <summary>
@@ -73,6 +73,14 @@ internal sealed record ExportFlags
     public bool AllowOtherSource { get; init; }
     public bool Demo { get; init; }
     public string? ConfigFile { get; init; }
+    /// <summary>--cluster-host, --cluster-port, --seed-node (repeatable).</summary>
+    public ClusterFlags Cluster { get; init; } = ClusterFlags.None;
+    /// <summary>--nodes N: this process and N-1 local children form the cluster.</summary>
+    public int? Nodes { get; init; }
+    /// <summary>A --nodes child: read from the demo server at this URL (started by the parent), key from SWANLAB_API_KEY.</summary>
+    public string? DemoServer { get; init; }
+    /// <summary>The command line as parsed, from the command name on (what --nodes children are started with).</summary>
+    public IReadOnlyList<string> CommandLine { get; init; } = [];
 
     public SettingsLayer ToLayer() => new()
     {
@@ -85,5 +93,8 @@ internal sealed record ExportFlags
         VerifyExisting = VerifyExisting ? true : null,
         RunConcurrency = Concurrency,
         RequestsPerSecond = RateLimit,
+        ClusterHost = Cluster.Host,
+        ClusterPort = Cluster.Port,
+        ClusterSeedNodes = Cluster.SeedNodes.Count > 0 ? Cluster.SeedNodes : null,
     };
 }

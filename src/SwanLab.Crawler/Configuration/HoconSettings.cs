@@ -37,6 +37,9 @@ internal static class HoconSettings
         ["supervision.max-unit-attempts"] = (l, c, p) => l with { MaxUnitAttempts = Int(c, p) },
         ["supervision.unit-backoff-min"] = (l, c, p) => l with { UnitBackoffMin = Duration(c, p) },
         ["supervision.unit-backoff-max"] = (l, c, p) => l with { UnitBackoffMax = Duration(c, p) },
+        ["cluster.host"] = (l, c, p) => l with { ClusterHost = NonEmpty(c.GetString(p)) },
+        ["cluster.port"] = (l, c, p) => l with { ClusterPort = Int(c, p) },
+        ["cluster.seed-nodes"] = (l, c, p) => l with { ClusterSeedNodes = c.GetStringList(p).Select(v => v.Trim()).ToList() },
     };
 
     /// <summary>Every key the file may hold, relative to <c>swanlab-crawler</c>.</summary>

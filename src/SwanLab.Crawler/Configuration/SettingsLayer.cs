@@ -27,6 +27,10 @@ internal sealed record SettingsLayer
     public int? MaxUnitAttempts { get; init; }
     public TimeSpan? UnitBackoffMin { get; init; }
     public TimeSpan? UnitBackoffMax { get; init; }
+    /// <summary>Cluster mode: this node's address and the seeds it joins (<see cref="ClusterSettingsResolver"/>).</summary>
+    public string? ClusterHost { get; init; }
+    public int? ClusterPort { get; init; }
+    public IReadOnlyList<string>? ClusterSeedNodes { get; init; }
 
     public static SettingsLayer Empty { get; } = new();
 
@@ -52,5 +56,8 @@ internal sealed record SettingsLayer
         MaxUnitAttempts = MaxUnitAttempts ?? lower.MaxUnitAttempts,
         UnitBackoffMin = UnitBackoffMin ?? lower.UnitBackoffMin,
         UnitBackoffMax = UnitBackoffMax ?? lower.UnitBackoffMax,
+        ClusterHost = ClusterHost ?? lower.ClusterHost,
+        ClusterPort = ClusterPort ?? lower.ClusterPort,
+        ClusterSeedNodes = ClusterSeedNodes ?? lower.ClusterSeedNodes,
     };
 }

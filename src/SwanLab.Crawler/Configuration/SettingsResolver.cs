@@ -72,7 +72,7 @@ internal static class SettingsResolver
         Require(s.SeriesConcurrency is >= 1, $"series concurrency must be at least 1 (got {s.SeriesConcurrency}; SWANLAB_CRAWLER_SERIES_CONCURRENCY or concurrency.series).");
         Require(s.ChannelCapacity is >= 1, $"concurrency.channel-capacity must be at least 1 (got {s.ChannelCapacity}).");
         Require(s.RequestsPerSecond is >= 0, $"rate limit must be 0 (adaptive) or a positive number of requests per second (got {s.RequestsPerSecond}; --rate-limit, SWANLAB_CRAWLER_RATE_LIMIT or rate-limit.requests-per-second).");
-        Require(s.InitialRequestsPerSecond is >= 0, $"rate-limit.initial-requests-per-second must be 0 (no pacing until the first 429) or positive (got {s.InitialRequestsPerSecond}).");
+        Require(s.InitialRequestsPerSecond is >= 0, $"rate-limit.initial-requests-per-second must be 0 (slow start until the first 429) or positive (got {s.InitialRequestsPerSecond}).");
         // The per-attempt timeout's bounds are Polly's (10 ms to 1 day); a value outside them is a settings error, not a crash.
         Require(s.HttpTimeout is { } t && t >= MinHttpTimeout && t <= MaxHttpTimeout,
             $"the HTTP timeout {Describe(s.HttpTimeout)} is out of range: give 10ms to 24h (SWANLAB_CRAWLER_TIMEOUT or http.timeout in crawler.hocon).");
@@ -99,17 +99,18 @@ internal static class SettingsResolver
             Refetch = flags.Refetch,
             VerifyExisting = s.VerifyExisting ?? false,
             AllowOtherSource = flags.AllowOtherSource,
-            DemoSource = flags.Demo,
+            DemoSource = flags.Demo || flags.DemoServer is not null,
             RunConcurrency = s.RunConcurrency!.Value,
             SeriesConcurrency = s.SeriesConcurrency!.Value,
             ChannelCapacity = s.ChannelCapacity!.Value,
             MaxUnitAttempts = s.MaxUnitAttempts!.Value,
             UnitBackoffMin = s.UnitBackoffMin!.Value,
             UnitBackoffMax = s.UnitBackoffMax!.Value,
+            Cluster = ClusterSettingsResolver.Resolve(s),
         };
         var connection = new ConnectionSettings
         {
-            Host = flags.Demo ? null : NormaliseHost(s.Host),
+            Host = flags.Demo ? null : flags.DemoServer ?? NormaliseHost(s.Host),
             HttpsAssumed = !flags.Demo && !string.IsNullOrWhiteSpace(s.Host) && !s.Host.Contains("://", StringComparison.Ordinal),
             ApiKey = flags.Demo ? null : flags.ApiKey,
             HttpTimeout = s.HttpTimeout!.Value,
@@ -153,6 +154,8 @@ internal static class SettingsResolver
             throw new SettingsException($"--rate-limit {flags.RateLimit}: give requests per second, or 0 to adapt to the server.");
         if (flags.ApiKey is not null && string.IsNullOrWhiteSpace(flags.ApiKey))
             throw new SettingsException("--api-key is empty; leave it out to use SWANLAB_API_KEY or ~/.swanlab/.netrc.");
+        if (flags.DemoServer is not null && (flags.Demo || flags.Host is not null))
+            throw new SettingsException("--demo-server (a node --nodes started) cannot be combined with --demo or --host.");
         if (flags.Demo && (flags.Host is not null || flags.ApiKey is not null))
             throw new SettingsException("--demo exports from a built-in demo server; it cannot be combined with --host or --api-key.");
         // Without a selection "fetch again" means everything: that is --restart, and too costly to start by accident.
