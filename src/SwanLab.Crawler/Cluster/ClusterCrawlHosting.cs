@@ -121,6 +121,8 @@ public static class ClusterCrawlHosting
           leader-actions-interval = {{Math.Min(1000, t.HeartbeatInterval.TotalMilliseconds)}}ms
           singleton.hand-over-retry-interval = {{Math.Min(1000, t.HeartbeatInterval.TotalMilliseconds)}}ms
           singleton-proxy.singleton-identification-interval = {{Math.Min(1000, t.HeartbeatInterval.TotalMilliseconds)}}ms
+          # The coordinator starts only on the oldest node and may move; a proxy waiting for it is not a fault.
+          singleton-proxy.log-singleton-identification-failure = off
         }
         # No rebalancing: moving a shard stops its entities, i.e. exports runs in flight a second time. A run is short
         # work, so shards spread well enough as they are first used (each goes to the node holding the fewest), also

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.DistributedData;
+using Akka.Event;
 using SwanLab.Crawler.Actors;
 using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Crawl;
@@ -166,6 +167,8 @@ public sealed class CrawlCoordinator : ReceiveActor, IWithTimers
         // A coordinator that takes over goes on at once with the nodes that are left.
         if (_flags[StartedKey] ?? false)
         {
+            Context.GetLogger().Warning("The crawl's coordinator moved to this node (the previous one left or died): " +
+                                        "going on from the checkpoint.");
             OpenSession(takeover: true);
             return;
         }
