@@ -79,6 +79,11 @@ public sealed class ClusterExportSpecs(ITestOutputHelper log) : IDisposable
         // Mid-crawl: some runs are recorded (after the workspace and project units), most are not.
         var midCrawl = server.Dataset.Projects.Count + server.Dataset.Workspaces.Count + 8;
         while (Lines(checkpoint) < midCrawl && clock.Elapsed < Guard) await Task.Delay(20);
+        if (!coordinator)
+        {
+            // The coordinator holds the folder: a one-process export of it is refused while the cluster runs.
+            await Assert.ThrowsAsync<BackupInUseException>(() => SingleNodeAsync(server, clustered));
+        }
         var oldest = nodes.OldestNode();
         var victim = coordinator ? oldest : (oldest + 1) % 3;
         log.WriteLine($"stopping node {victim} (coordinator on {oldest}) at {clock.Elapsed}, checkpoint lines {Lines(checkpoint)}");
