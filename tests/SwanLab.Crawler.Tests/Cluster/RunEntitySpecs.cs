@@ -17,18 +17,37 @@ public sealed class RunEntitySpecs(ITestOutputHelper output) : CrawlSpecBase(out
 {
     private const string RunPath = "alice/mnist/run-1";
 
-    private (IActorRef Entity, ScriptedSource Source) StartEntity()
+    private (IActorRef Entity, ScriptedSource Source) StartEntity(Func<CrawlSettings, CrawlSettings>? change = null)
     {
         var source = new ScriptedSource();
         source.AddRun("alice", "mnist", "run-1");
-        var settings = Settings();
+        var settings = Settings(change);
         var node = new NodeServices(settings, source, new TestBackupWriter(Root));
         var seriesSlots = Sys.ActorOf(SlotGateActor.Props(settings.SeriesConcurrency));
         return (Sys.ActorOf(RunEntity.Props(node, seriesSlots)), source);
     }
 
-    private static RunEntityProtocol.ExportRun Request(string attemptId, IActorRef replyTo, IActorRef checkpoint) =>
-        new(RunPath, "run-1", "run-1", "FINISHED", "2026-01-01T00:00:00Z", 1, attemptId, null, replyTo, checkpoint);
+    private RunEntityProtocol.ExportRun Request(string attemptId, IActorRef replyTo, IActorRef checkpoint) =>
+        new(RunPath, "run-1", "run-1", "FINISHED", "2026-01-01T00:00:00Z", 1, attemptId, null, replyTo, checkpoint,
+            NodeServices.ContentOf(Settings()));
+
+    [Fact]
+    public void Should_refuse_a_run_when_this_node_exports_with_other_settings_than_the_coordinator_and_write_nothing()
+    {
+        var (entity, source) = StartEntity(s => s with { Format = SwanLab.Crawler.Backup.SeriesFormat.Jsonl });
+        var requester = CreateTestProbe();
+        var checkpoint = CreateTestProbe();
+
+        entity.Tell(Request("a", requester.Ref, checkpoint.Ref));
+
+        var failed = requester.FishForMessage<RunExportProtocol.RunExportFailed>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal("node-settings", failed.Failure.Kind);
+        Assert.False(failed.Failure.Retryable);
+        Assert.Contains("--format jsonl", failed.Failure.Message, StringComparison.Ordinal);
+        Assert.Contains("--format csv", failed.Failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, source.DetailCalls(RunPath));
+        checkpoint.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
 
     [Fact]
     public void Should_attach_a_second_request_for_a_run_it_is_exporting_instead_of_exporting_it_again()
