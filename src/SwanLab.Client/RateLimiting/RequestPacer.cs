@@ -31,6 +31,8 @@ public sealed class RequestPacer : RateLimiter
     private readonly TimeProvider _clock;
     private double _rate;
     private double? _ceiling;
+    // A bound set from outside (a cluster node's share of a cluster-wide budget); null = none.
+    private double? _limit;
     private long _nextSlotTicks;
     private long _lastAdjustTicks;
     private long? _lastDecreaseTicks;
@@ -81,8 +83,48 @@ public sealed class RequestPacer : RateLimiter
     /// <summary>True while an adaptive pacer has not been throttled yet and so does not pace.</summary>
     public bool Unbounded { get { lock (_gate) { return _unbounded; } } }
 
-    /// <summary>The rate requests are currently spaced at.</summary>
-    public double CurrentRate { get { lock (_gate) { return _rate; } } }
+    /// <summary>The rate requests are currently spaced at (never above <see cref="Limit"/>).</summary>
+    public double CurrentRate { get { lock (_gate) { return PacedRate; } } }
+
+    /// <summary>The bound <see cref="SetCeiling"/> set, if any.</summary>
+    public double? Limit { get { lock (_gate) { return _limit; } } }
+
+    /// <summary>
+    /// Bounds the rate from outside, e.g. to this process's share of a budget several processes spend: requests are
+    /// spaced at no more than <paramref name="requestsPerSecond"/> (an adaptive pacer that was not pacing yet starts
+    /// pacing at it, and does not grow past it); null lifts the bound. A lower bound applies at once, also to requests
+    /// already waiting.
+    /// </summary>
+    public void SetCeiling(double? requestsPerSecond)
+    {
+        if (requestsPerSecond is { } given && (!(given > 0) || double.IsInfinity(given)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(requestsPerSecond), requestsPerSecond, "The ceiling must be a positive number.");
+        }
+
+        lock (_gate)
+        {
+            var before = _unbounded && _limit is null ? double.PositiveInfinity : PacedRate;
+            _limit = requestsPerSecond;
+            if (_adaptive)
+            {
+                // What it learns from here on starts within the bound; a fixed rate stays what it was given.
+                _rate = Math.Min(_rate, Math.Max(_minRate, _limit ?? double.PositiveInfinity));
+            }
+
+            if (PacedRate < before)
+            {
+                var now = _clock.GetTimestamp();
+                _nextSlotTicks = Math.Min(Math.Max(_nextSlotTicks, now), now + ToTicks(TimeSpan.FromSeconds(1 / PacedRate)));
+                _bookingGeneration++;
+            }
+        }
+    }
+
+    /// <summary>Whether requests are spaced at all: not by an adaptive pacer before its first 429, unless bounded.</summary>
+    private bool Paced => !_unbounded || _limit is not null;
+
+    private double PacedRate => _limit is { } limit ? Math.Min(_unbounded ? limit : _rate, limit) : _rate;
 
     /// <summary>The lowest rate that has been throttled recently, if any (adaptive mode).</summary>
     public double? Ceiling { get { lock (_gate) { return _ceiling; } } }
@@ -246,9 +288,9 @@ public sealed class RequestPacer : RateLimiter
     {
         Adjust(now);
         var start = Math.Max(now, _nextSlotTicks);
-        if (!_unbounded)
+        if (Paced)
         {
-            _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
+            _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / PacedRate));
         }
 
         if (!counted)
@@ -296,7 +338,7 @@ public sealed class RequestPacer : RateLimiter
                 _ceiling = null;
             }
 
-            _rate = Math.Clamp(_rate, _minRate, _maxRate);
+            _rate = Math.Clamp(_rate, _minRate, Math.Max(_minRate, Math.Min(_maxRate, _limit ?? _maxRate)));
         }
 
         _lastAdjustTicks = now;
