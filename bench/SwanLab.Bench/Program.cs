@@ -18,6 +18,9 @@ var scenarios = new (string Id, Func<BenchContext, Task<IReadOnlyList<ScenarioRe
     ("5", Scenarios.BigSeriesAsync),
     ("6", async c => [await Scenarios.GrowthAsync(c)]),
     ("7", async c => [await Scenarios.ResumeCostAsync(c)]),
+    ("10m", async c => [await UploadPath.ScalarEncodingAsync(c)]),
+    ("10a", ImportThroughput.RateLimitedAsync),
+    ("10b", ImportThroughput.BigSeriesAsync),
     ("9", async c => [await RequestBudget.RequestsPerRunAsync(c), await RequestBudget.DemoCrawlTimeAsync(c), .. await RequestBudget.RampAsync(c)]),
 };
 

@@ -61,6 +61,9 @@ public sealed class SwanLabApi : IAsyncDisposable, IDisposable
     /// <summary>Which optional reads (logs, media, summaries) this server offers, as learnt from its answers so far.</summary>
     public ServerCapabilities Capabilities { get; } = new();
 
+    /// <summary>Which members of the server's resume summary proved true, so reads can be cut short (see <see cref="Run.ResumeSummaryAsync"/>).</summary>
+    public ResumeSummaryTrust ResumeSummaryTrust { get; } = new();
+
     /// <summary>Request, retry and 429 counters of this client.</summary>
     public SwanLabApiStatistics Statistics => Connection.Statistics;
 

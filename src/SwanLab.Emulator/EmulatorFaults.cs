@@ -32,6 +32,8 @@ public sealed class EmulatorFaults
         AbsentRoutes = options.AbsentRoutes;
         LogPaging = options.LogPaging;
         LogLevels = options.LogLevels;
+        LogEpochs = options.LogEpochs;
+        ResumeSummary = options.ResumeSummary;
     }
 
     /// <summary>Optional read routes answered 404 "No route", as by a server that does not have them.</summary>
@@ -42,6 +44,12 @@ public sealed class EmulatorFaults
 
     /// <summary>What the log route's <c>level</c> selects.</summary>
     public LogLevelReading LogLevels { get; set; }
+
+    /// <summary>How console lines are numbered when read.</summary>
+    public LogEpochReading LogEpochs { get; set; }
+
+    /// <summary>What the resume summary answers.</summary>
+    public ResumeSummaryReading ResumeSummary { get; set; }
 
     /// <summary>Fixed delay added to every request.</summary>
     public int LatencyMs { get; set; }

@@ -58,6 +58,29 @@ public enum LogLevelReading
     Ignored,
 }
 
+/// <summary>How the console lines' <c>epoch</c> numbers run (the SDKs number every line of a run with one counter).</summary>
+public enum LogEpochReading
+{
+    /// <summary>SDK 0.7.8 and 0.9.7: one 1-based counter per run, across levels.</summary>
+    PerRun,
+
+    /// <summary>One 1-based counter per level: an INFO and a WARN line can share an epoch.</summary>
+    PerLevel,
+}
+
+/// <summary>What <c>GET /api/house/metrics/summaries/{p}/{e}</c> (the resume summary) answers.</summary>
+public enum ResumeSummaryReading
+{
+    /// <summary><c>scalar</c>, <c>media</c> (both lists, maybe empty) and <c>log</c> (omitted without logs), as the SDK reads them.</summary>
+    Full,
+
+    /// <summary>No <c>media</c> member at all (a server that does not track media there).</summary>
+    WithoutMedia,
+
+    /// <summary>The route is missing: 404 "No route".</summary>
+    Absent,
+}
+
 /// <summary>Start-up settings of one emulator instance. Fault knobs are copied into <see cref="EmulatorFaults"/>.</summary>
 public sealed class EmulatorOptions
 {
@@ -101,6 +124,12 @@ public sealed class EmulatorOptions
 
     /// <summary>What the log route's level filter means (default: exact level).</summary>
     public LogLevelReading LogLevels { get; set; } = LogLevelReading.Exact;
+
+    /// <summary>How console lines are numbered (default: one counter per run, as the SDKs do).</summary>
+    public LogEpochReading LogEpochs { get; set; } = LogEpochReading.PerRun;
+
+    /// <summary>What the resume summary answers (default: every member, as the SDK reads them).</summary>
+    public ResumeSummaryReading ResumeSummary { get; set; } = ResumeSummaryReading.Full;
 
     /// <summary>Console lines per generated run (any size; defaults 12 tiny, 60 demo, 20 large).</summary>
     public int? LogLinesPerRun { get; set; }

@@ -167,6 +167,8 @@ public sealed class EmulatorServer : IAsyncDisposable
 
                 if (Text("logPaging") is { } paging) { f.LogPaging = ServerVariants.ParsePaging(paging); }
                 if (Text("logLevels") is { } levels) { f.LogLevels = ServerVariants.ParseLevels(levels); }
+                if (Text("logEpochs") is { } epochs) { f.LogEpochs = ServerVariants.ParseEpochs(epochs); }
+                if (Text("resumeSummary") is { } summary) { f.ResumeSummary = ServerVariants.ParseResumeSummary(summary); }
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
             {
@@ -215,6 +217,8 @@ public sealed class EmulatorServer : IAsyncDisposable
                 w.WriteEndArray();
                 w.WriteString("logPaging", ServerVariants.Name(f.LogPaging));
                 w.WriteString("logLevels", ServerVariants.Name(f.LogLevels));
+                w.WriteString("logEpochs", ServerVariants.Name(f.LogEpochs));
+                w.WriteString("resumeSummary", ServerVariants.Name(f.ResumeSummary));
                 w.WriteEndObject();
             });
         }));

@@ -23,6 +23,8 @@ try
             case "--no-summaries-route": options.AbsentRoutes |= EmulatorRoutes.Summaries; break;
             case "--log-paging": options.LogPaging = SwanLab.Emulator.Http.ServerVariants.ParsePaging(Value()); break;
             case "--log-levels": options.LogLevels = SwanLab.Emulator.Http.ServerVariants.ParseLevels(Value()); break;
+            case "--log-epochs": options.LogEpochs = SwanLab.Emulator.Http.ServerVariants.ParseEpochs(Value()); break;
+            case "--resume-summary": options.ResumeSummary = SwanLab.Emulator.Http.ServerVariants.ParseResumeSummary(Value()); break;
             case "--log-lines": options.LogLinesPerRun = Int(); break;
             case "--export-columns": options.ExportColumns = Enum.Parse<ExportColumnStyle>(Value().Replace("-", "", StringComparison.Ordinal), ignoreCase: true); break;
             case "--server-run-ids": options.ServerRunIds = true; break;
@@ -48,6 +50,7 @@ try
                     usage: SwanLab.Emulator [--port N] [--seed N] [--size tiny|demo|large|empty] [--api-key KEY21] [--self-hosted] [--legacy] [--server-run-ids] [--server-times] [--end-session-on-finish] [--export-columns as-requested|run-cuid|reversed|bare-sorted]
                                             [--no-logs-route] [--no-media-routes] [--no-summaries-route]
                                             [--log-paging shard|offset|after-epoch] [--log-levels exact|at-or-above|ignored] [--log-lines N]
+                                            [--log-epochs per-run|per-level] [--resume-summary full|without-media|absent]
                                             [--runs N --keys N --points N] [--huge-points N]
                                             [--latency-ms N --jitter-ms N --rate-limit N --fail-rate p --reset-rate p
                                              --truncate-rate p --slow-rate p --slow-ms N --malformed-rate p]

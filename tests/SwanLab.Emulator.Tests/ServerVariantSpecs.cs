@@ -108,4 +108,38 @@ public sealed class ServerVariantSpecs
         var warnAndAbove = await Epochs(client, run, "WARN", 1000, 0);
         Assert.Equal(new long[] { 7, 12 }, warnAndAbove);
     }
+
+    [Fact]
+    public async Task Should_number_lines_per_level_and_report_the_last_lines_epoch_in_the_resume_summary_when_asked()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { LogEpochs = LogEpochReading.PerLevel });
+        using var client = await TestClient.LoggedIn(server);
+        var run = Crashed(server);
+
+        Assert.Equal(new long[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, await Epochs(client, run, "INFO", 1000, 0));
+        Assert.Equal(new long[] { 1 }, await Epochs(client, run, "WARN", 1000, 0));
+        var summary = await client.Get($"/api/house/metrics/summaries/{run.Project.Cuid}/{run.Cuid}?all=True&createdAt=1");
+        // The last line is the crash's ERROR, the first of its level.
+        Assert.Equal(1, summary!["log"]![0]!["step"]!.GetValue<long>());
+    }
+
+    [Theory]
+    [InlineData("full", true, HttpStatusCode.OK)]
+    [InlineData("without-media", false, HttpStatusCode.OK)]
+    [InlineData("absent", false, HttpStatusCode.NotFound)]
+    public async Task Should_answer_the_resume_summary_as_the_chosen_variant(string variant, bool media, HttpStatusCode status)
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions());
+        using var client = await TestClient.LoggedIn(server);
+        var run = Crashed(server);
+        var faults = await client.Post("/__emulator/faults", new JsonObject { ["resumeSummary"] = variant });
+
+        using var response = await client.Http.GetAsync($"/api/house/metrics/summaries/{run.Project.Cuid}/{run.Cuid}?all=True&createdAt=1");
+
+        Assert.Equal(variant, faults!["resumeSummary"]!.GetValue<string>());
+        Assert.Equal(status, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(media, text.Contains("\"media\"", StringComparison.Ordinal));
+        Assert.Equal(status == HttpStatusCode.OK, text.Contains("\"log\"", StringComparison.Ordinal));
+    }
 }

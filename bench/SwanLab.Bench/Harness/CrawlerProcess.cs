@@ -4,7 +4,11 @@ using System.Globalization;
 namespace SwanLab.Bench.Harness;
 
 /// <summary>What one run of the real `swanlab-crawler` process did.</summary>
-public sealed record CrawlerRun(int ExitCode, TimeSpan Wall, long PeakRssBytes, string Output, bool Killed);
+public sealed record CrawlerRun(int ExitCode, TimeSpan Wall, long PeakRssBytes, string Output, bool Killed)
+{
+    /// <summary>User + system CPU of the process, as last sampled before it exited (within ~20 ms of its end).</summary>
+    public TimeSpan Cpu { get; init; }
+}
 
 /// <summary>
 /// Runs the crawler as its own process, the way users run it, so its wall time and peak memory (VmHWM) are its own
@@ -48,11 +52,13 @@ public static class CrawlerProcess
         process.BeginErrorReadLine();
 
         long peak = 0;
+        var cpu = TimeSpan.Zero;
         var killed = false;
         var deadline = timeout ?? TimeSpan.FromMinutes(20);
         while (!process.HasExited)
         {
             peak = Math.Max(peak, ReadPeakRss(process.Id));
+            cpu = ReadCpu(process.Id) is { } used && used > cpu ? used : cpu;
             if (killWhen is not null && killWhen())
             {
                 process.Kill(entireProcessTree: true);
@@ -77,7 +83,23 @@ public static class CrawlerProcess
             text = output.ToString();
         }
 
-        return new CrawlerRun(process.ExitCode, stopwatch.Elapsed, peak, text, killed);
+        return new CrawlerRun(process.ExitCode, stopwatch.Elapsed, peak, text, killed) { Cpu = cpu };
+    }
+
+    /// <summary>utime + stime of a live process (fields 14 and 15 of /proc/pid/stat, in clock ticks of 10 ms).</summary>
+    private static TimeSpan? ReadCpu(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromMilliseconds(ticks * 10);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
     }
 
     /// <summary>VmHWM (peak resident set) of a live process, in bytes; 0 once it is gone.</summary>

@@ -57,42 +57,115 @@ public sealed partial class Run
     /// The server's <c>count</c> is checked: a level whose pages held fewer lines than its count fails, unless every
     /// level reported the same count (a server counting the whole run) and the merged lines reach it.
     /// </para>
+    /// <para>
+    /// Fewer requests once the server has proven, on runs read in full, that its resume summary's last log epoch is true
+    /// and that it numbers lines with one counter per run (as both SDKs do): a settled run whose summary names no epoch has
+    /// no lines (no request), and otherwise levels are read only until every epoch up to the summary's is held
+    /// (<see cref="LogsUpToEpochAsync"/>). Until then, and on any server whose answers refute either, every level is read.
+    /// </para>
     /// </summary>
     /// <exception cref="SwanLabCapabilityUnavailableException">The server has no log route.</exception>
     /// <exception cref="SwanLabLogsIncompleteException">The lines read cannot be reconciled with the server's count.</exception>
     public async Task<IReadOnlyList<LogEntry>> AllLogsAsync(CancellationToken ct = default)
     {
-        var merged = new List<LogEntry>();
-        var seen = new HashSet<LogIdentity>();
-        var queries = new List<LogQuery>();
-        foreach (var level in LogLevels)
+        var trust = _api.ResumeSummaryTrust;
+        var held = await ResumeSummaryAsync(ct).ConfigureAwait(false);
+        if (held is not null && Settled && trust.LogProven && trust.EpochsPerRunProven)
         {
-            var query = await ReadLogQueryAsync(level, ct).ConfigureAwait(false);
-            queries.Add(query);
-            foreach (var line in query.Lines)
-            {
-                if (seen.Add(LogIdentity.Of(line)))
-                    merged.Add(line);
-            }
-            // Lines of another level in a level's answer: the filter is not exact, and asked lowest first it held everything.
-            if (query.Lines.Any(l => NormalLevel(l.Level) is { } other && other != level))
-                break;
+            // The summary's log epoch is proven, and absent only where a run has no lines.
+            if (held.LastLogEpoch is not { } last)
+                return [];
+            return await LogsUpToEpochAsync(last, ct).ConfigureAwait(false);
         }
 
-        var counts = queries.Where(q => q.Count is not null).Select(q => q.Count).Distinct().Count();
-        foreach (var query in queries)
+        var log = new MergedLog();
+        foreach (var level in LogLevels)
         {
-            if (query.Count is not { } count || query.Lines.Count >= count)
-                continue;
-            // One count for every level is a count of the whole run, to be met by the merged lines.
-            if (counts == 1 && merged.Count >= count)
-                continue;
-            throw new SwanLabLogsIncompleteException(
-                $"Logs of run '{Path}': the server reports {count.ToString(CultureInfo.InvariantCulture)} line(s) for level {query.Level} " +
-                $"but its pages held {query.Lines.Count.ToString(CultureInfo.InvariantCulture)} ({query.Requests.ToString(CultureInfo.InvariantCulture)} " +
-                $"request(s), paging read as {query.Paging}); a partial log is not kept.", "GET /api/house/metrics/log");
+            var query = await log.ReadAsync(this, level, ct).ConfigureAwait(false);
+            // Lines of another level in a level's answer: the filter is not exact, and asked lowest first it held everything.
+            if (!query.ExactLevel)
+                break;
         }
-        return InEpochOrder(merged);
+        var lines = log.Checked(Path);
+        RecordLogEvidence(held, lines);
+        return lines;
+    }
+
+    /// <summary>
+    /// The shortcut once the server proved one epoch counter per run and its summary's last epoch: INFO first (the SDK's
+    /// default, and what both SDKs write most), then WARN (0.7.8's stderr), ERROR (a crash), DEBUG, stopping as soon as
+    /// the lines hold every epoch up to <paramref name="last"/> and every count is met. An answer holding other levels
+    /// (a filter that is not exact) is followed by DEBUG, which then holds everything. Lines never reconciled are checked
+    /// against the counts as in the full read.
+    /// </summary>
+    private async Task<IReadOnlyList<LogEntry>> LogsUpToEpochAsync(long last, CancellationToken ct)
+    {
+        var log = new MergedLog();
+        foreach (var level in (string[])["INFO", "WARN", "ERROR", "DEBUG"])
+        {
+            if (log.Asked(level))
+                continue;
+            var query = await log.ReadAsync(this, level, ct).ConfigureAwait(false);
+            if (CoversEpochs(log.Lines, last) && log.Unreconciled(Path) is null)
+                return InEpochOrder(log.Lines);
+            if (!query.ExactLevel)
+            {
+                if (!log.Asked("DEBUG"))
+                    await log.ReadAsync(this, "DEBUG", ct).ConfigureAwait(false);
+                break;
+            }
+        }
+        var lines = log.Checked(Path);
+        if (!CoversEpochs(lines, last))
+            _api.ResumeSummaryTrust.Log(lines.Count > 0 && lines.Max(l => l.Epoch) == last);
+        return lines;
+    }
+
+    /// <summary>The level queries of one run merged, a line seen in two answers kept once.</summary>
+    private sealed class MergedLog
+    {
+        private readonly HashSet<LogIdentity> _seen = [];
+        private readonly List<LogQuery> _queries = [];
+
+        public List<LogEntry> Lines { get; } = [];
+
+        public bool Asked(string level) => _queries.Any(q => q.Level == level);
+
+        public async Task<LogQuery> ReadAsync(Run run, string level, CancellationToken ct)
+        {
+            var query = await run.ReadLogQueryAsync(level, ct).ConfigureAwait(false);
+            _queries.Add(query);
+            foreach (var line in query.Lines)
+            {
+                if (_seen.Add(LogIdentity.Of(line)))
+                    Lines.Add(line);
+            }
+            return query;
+        }
+
+        /// <summary>
+        /// The server's <c>count</c> check: a level whose pages held fewer lines than its count is not reconciled, unless
+        /// every level asked reported the same count (a count of the whole run) and the merged lines reach it.
+        /// </summary>
+        public SwanLabLogsIncompleteException? Unreconciled(string path)
+        {
+            var counts = _queries.Where(q => q.Count is not null).Select(q => q.Count).Distinct().Count();
+            foreach (var query in _queries)
+            {
+                if (query.Count is not { } count || query.Lines.Count >= count)
+                    continue;
+                if (counts == 1 && Lines.Count >= count)
+                    continue;
+                return new SwanLabLogsIncompleteException(
+                    $"Logs of run '{path}': the server reports {count.ToString(CultureInfo.InvariantCulture)} line(s) for level {query.Level} " +
+                    $"but its pages held {query.Lines.Count.ToString(CultureInfo.InvariantCulture)} ({query.Requests.ToString(CultureInfo.InvariantCulture)} " +
+                    $"request(s), paging read as {query.Paging}); a partial log is not kept.", "GET /api/house/metrics/log");
+            }
+            return null;
+        }
+
+        /// <summary>The lines in epoch order, or the count check's failure.</summary>
+        public List<LogEntry> Checked(string path) => Unreconciled(path) is { } incomplete ? throw incomplete : InEpochOrder(Lines);
     }
 
     private static List<LogEntry> InEpochOrder(IReadOnlyList<LogEntry> lines) =>
@@ -221,6 +294,9 @@ public sealed partial class Run
         public int Requests { get; set; }
         public long LastEpoch { get; private set; }
         public LogPaging Paging { get; set; } = LogPaging.OnePage;
+
+        /// <summary>No line of another level came back: the server's filter may be exact.</summary>
+        public bool ExactLevel => Lines.All(l => NormalLevel(l.Level) is not { } other || other == Level);
 
         public bool Contains(LogEntry line) => _seen.Contains(LogIdentity.Of(line));
 

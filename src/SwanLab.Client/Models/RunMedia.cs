@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using SwanLab.Client.Http;
+using SwanLab.Client.Upload;
 
 namespace SwanLab.Client;
 
@@ -9,13 +10,20 @@ public sealed partial class Run
     /// <summary>
     /// Every media item of the given keys (default: all media keys), every step (<c>POST /house/metrics/f_media</c>),
     /// with presigned download URLs (<c>POST /resources/presigned/get</c>). Asked of every server, 0.7.8 ones included:
-    /// what a server offers is learnt from its answers, not assumed from its version.
+    /// what a server offers is learnt from its answers, not assumed from its version. All keys of a settled run whose
+    /// resume summary lists no media, on a server whose summary has proven true, cost no request.
     /// </summary>
     /// <exception cref="SwanLabCapabilityUnavailableException">The server has no media routes.</exception>
     public async IAsyncEnumerable<MediaItem> MediaAsync(IReadOnlyList<string>? keys = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
+        ResumeSummary? held = null;
+        var found = new HashSet<string>(StringComparer.Ordinal);
         if (keys is null)
         {
+            // A proven summary that lists no media spares the listing (see SummaryProvesNoMedia).
+            held = await ResumeSummaryAsync(ct).ConfigureAwait(false);
+            if (held is not null && SummaryProvesNoMedia(held))
+                yield break;
             var all = new List<string>();
             await foreach (var key in SeriesKeysAsync(SeriesKind.Media, ct).ConfigureAwait(false))
                 all.Add(key.Key);
@@ -24,9 +32,12 @@ public sealed partial class Run
         foreach (var key in keys.Distinct(StringComparer.Ordinal))
         {
             var items = await MediaOfKeyAsync(key, ct).ConfigureAwait(false);
+            if (items.Count > 0)
+                found.Add(key);
             foreach (var item in items)
                 yield return item;
         }
+        RecordMediaEvidence(held, found);
     }
 
     private async Task<List<MediaItem>> MediaOfKeyAsync(string key, CancellationToken ct)

@@ -5,11 +5,13 @@ namespace SwanLab.Client.RateLimiting;
 /// <summary>
 /// A request-rate budget that spaces requests evenly (no bursts) at <see cref="CurrentRate"/> per second.
 /// Fixed mode keeps the rate it was given: even spacing at exactly the server's limit never trips a token bucket.
-/// Adaptive mode finds an unknown limit. Started without a rate it does not pace at all (only the callers' own
-/// concurrency bounds them) until the server first answers 429, so a server without a limit is used at full speed
-/// from the first request; that first 429 means the server's budget just ran out, and what it accepted over the
-/// last second (grants minus 429s; a server's burst is typically a second of its rate) becomes the first estimate:
-/// the rate starts at 90% of it. From there it is AIMD: it grows while requests queue on it and no 429 arrives
+/// Adaptive mode finds an unknown limit. Started without a rate it slow-starts: paced from the first request at
+/// 100/s, doubling every 100 ms while demand keeps up, so a server without a limit gets the callers' full speed
+/// within a few hundred milliseconds, and the requests stay spaced, so when a limit's first 429 comes only the
+/// next one or two have been sent. That 429 means the server's budget just ran out: the first estimate is the rate of
+/// a token bucket holding a second of it (a server's burst is typically a second of its rate) that the requests
+/// accepted in the last 2 s would have emptied just then, at most what it accepted over the last second, and the
+/// rate starts at 90% of it. From there it is AIMD: it grows while requests queue on it and no 429 arrives
 /// (climbing fast back to just below the last throttled rate, then probing, faster the longer no 429 comes, and
 /// forgetting a ceiling it passed by 25%), and backs off multiplicatively on <see cref="ReportThrottled"/>.
 /// Share one instance between all clients that spend the same server budget.
@@ -17,11 +19,16 @@ namespace SwanLab.Client.RateLimiting;
 public sealed class RequestPacer : RateLimiter
 {
     private static readonly TimeSpan AdjustInterval = TimeSpan.FromMilliseconds(250);
+    // Slow start: paced from the first request, doubling every 100 ms while demand keeps up, so a server without a
+    // limit gets the callers' full speed within a few hundred milliseconds, and requests are spaced (not a burst of
+    // every caller at once) when a limit's first 429 comes: the next few are not yet sent when the pacer hears of it.
+    private const double SlowStartRate = 100;
+    private static readonly TimeSpan SlowStartInterval = TimeSpan.FromMilliseconds(100);
     // One overshoot draws 429s for about one round trip; cutting again within that window would punish it twice,
     // but waiting much longer lets the excess keep drawing 429s.
     private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromMilliseconds(300);
-    // Grants and 429s of the last second, in 50 ms buckets: what the server accepted just before its first 429.
-    private const int HistoryBuckets = 20;
+    // Grants and 429s of the last 2 s, in 50 ms buckets: what the server accepted before its first 429.
+    private const int HistoryBuckets = 40;
     private static readonly TimeSpan HistoryBucket = TimeSpan.FromMilliseconds(50);
 
     private readonly Lock _gate = new();
@@ -45,6 +52,8 @@ public sealed class RequestPacer : RateLimiter
     private long _throttles;
     private bool _unbounded;
     private int _probeRounds;
+    // A caller was refused a slot since the last adjustment: demand exceeds the rate even if few were granted.
+    private bool _refusedSinceAdjust;
     private readonly long[] _grantHistory = new long[HistoryBuckets];
     private readonly long[] _throttleHistory = new long[HistoryBuckets];
     private readonly long[] _historySlot = new long[HistoryBuckets];
@@ -60,7 +69,7 @@ public sealed class RequestPacer : RateLimiter
         }
 
         _unbounded = rate is null;
-        _rate = rate ?? maxRate;
+        _rate = rate ?? Math.Clamp(SlowStartRate, minRate, maxRate);
         _adaptive = adaptive;
         _minRate = minRate;
         _maxRate = maxRate;
@@ -73,14 +82,14 @@ public sealed class RequestPacer : RateLimiter
         new(requestsPerSecond, adaptive: false, requestsPerSecond, requestsPerSecond, clock);
 
     /// <summary>
-    /// A pacer that discovers the server's limit: not pacing at all until the first 429 when
-    /// <paramref name="initialRequestsPerSecond"/> is null, else starting at that rate.
+    /// A pacer that discovers the server's limit: slow start (100/s, doubling every 100 ms under demand) until the first
+    /// 429 when <paramref name="initialRequestsPerSecond"/> is null, else starting at that rate.
     /// </summary>
     public static RequestPacer Adaptive(double? initialRequestsPerSecond = null, double minRequestsPerSecond = 1,
         double maxRequestsPerSecond = 10_000, TimeProvider? clock = null) =>
         new(initialRequestsPerSecond, adaptive: true, minRequestsPerSecond, maxRequestsPerSecond, clock);
 
-    /// <summary>True while an adaptive pacer has not been throttled yet and so does not pace.</summary>
+    /// <summary>True while an adaptive pacer started without a rate is in slow start: no 429 yet.</summary>
     public bool Unbounded { get { lock (_gate) { return _unbounded; } } }
 
     /// <summary>The rate requests are currently spaced at (never above <see cref="Limit"/>).</summary>
@@ -91,8 +100,8 @@ public sealed class RequestPacer : RateLimiter
 
     /// <summary>
     /// Bounds the rate from outside, e.g. to this process's share of a budget several processes spend: requests are
-    /// spaced at no more than <paramref name="requestsPerSecond"/> (an adaptive pacer that was not pacing yet starts
-    /// pacing at it, and does not grow past it); null lifts the bound. A lower bound applies at once, also to requests
+    /// spaced at no more than <paramref name="requestsPerSecond"/> (an adaptive pacer, in slow start or not, does not
+    /// grow past it); null lifts the bound. A lower bound applies at once, also to requests
     /// already waiting.
     /// </summary>
     public void SetCeiling(double? requestsPerSecond)
@@ -104,7 +113,7 @@ public sealed class RequestPacer : RateLimiter
 
         lock (_gate)
         {
-            var before = _unbounded && _limit is null ? double.PositiveInfinity : PacedRate;
+            var before = PacedRate;
             _limit = requestsPerSecond;
             if (_adaptive)
             {
@@ -121,10 +130,7 @@ public sealed class RequestPacer : RateLimiter
         }
     }
 
-    /// <summary>Whether requests are spaced at all: not by an adaptive pacer before its first 429, unless bounded.</summary>
-    private bool Paced => !_unbounded || _limit is not null;
-
-    private double PacedRate => _limit is { } limit ? Math.Min(_unbounded ? limit : _rate, limit) : _rate;
+    private double PacedRate => _limit is { } limit ? Math.Min(_rate, limit) : _rate;
 
     /// <summary>The lowest rate that has been throttled recently, if any (adaptive mode).</summary>
     public double? Ceiling { get { lock (_gate) { return _ceiling; } } }
@@ -161,10 +167,12 @@ public sealed class RequestPacer : RateLimiter
             _probeRounds = 0;
             if (_unbounded)
             {
-                // The server's budget just ran out: what it accepted over the last second is the first estimate.
+                // The server's budget just ran out: the first estimate is the limit of a token bucket holding a second of
+                // its rate that what it accepted lately would have emptied just now (at most what it accepted over the
+                // last second, which counts the bucket's burst as well).
                 _unbounded = false;
-                var (granted, throttled) = History(now);
-                _ceiling = Math.Clamp(granted - throttled, _minRate, _maxRate);
+                var (granted, throttled) = History(now, TimeSpan.FromSeconds(1));
+                _ceiling = Math.Clamp(Math.Min(granted - throttled, BucketLimit(now) ?? double.PositiveInfinity), _minRate, _maxRate);
                 _rate = Math.Max(_minRate, _ceiling.Value * 0.9);
                 _lastDecreaseTicks = _lastAdjustTicks = _windowStartTicks = now;
                 _grantedSinceAdjust = _windowGranted = _windowThrottled = 0;
@@ -227,6 +235,7 @@ public sealed class RequestPacer : RateLimiter
             var now = _clock.GetTimestamp();
             if (permitCount == 0 || _nextSlotTicks > now)
             {
+                _refusedSinceAdjust |= permitCount > 0;
                 return permitCount == 0 ? Lease.Granted : Lease.Refused;
             }
 
@@ -288,10 +297,7 @@ public sealed class RequestPacer : RateLimiter
     {
         Adjust(now);
         var start = Math.Max(now, _nextSlotTicks);
-        if (Paced)
-        {
-            _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / PacedRate));
-        }
+        _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / PacedRate));
 
         if (!counted)
         {
@@ -316,18 +322,22 @@ public sealed class RequestPacer : RateLimiter
     private void Adjust(long now)
     {
         var sinceAdjust = Elapsed(_lastAdjustTicks, now);
-        if (!_adaptive || _unbounded || sinceAdjust < AdjustInterval)
+        if (!_adaptive || sinceAdjust < (_unbounded ? SlowStartInterval : AdjustInterval))
         {
             return;
         }
 
         var offered = _grantedSinceAdjust / sinceAdjust.TotalSeconds;
-        var saturated = offered >= _rate * 0.9 || _nextSlotTicks > now;
+        // A refusal shows demand above the rate when it came, so it speaks for an interval of about that length only.
+        var refused = _refusedSinceAdjust && sinceAdjust <= 2 * (_unbounded ? SlowStartInterval : AdjustInterval);
+        var saturated = offered >= _rate * 0.9 || _nextSlotTicks > now || refused;
+        _refusedSinceAdjust = false;
         if (saturated)
         {
             _rate = _ceiling switch
             {
-                null => _rate * 1.5,                                    // slow start: no limit seen yet
+                null when _unbounded => _rate * 2,                      // slow start: no 429 yet
+                null => _rate * 1.5,                                    // started at a given rate, no limit seen yet
                 { } c when _rate < c * 0.95 => _rate + (c * 0.95 - _rate) * 0.5, // climb back fast to just below it
                 // Probe past it, gently at first (the limit is usually where it was) and faster each second no 429
                 // comes (it may have risen, or the first estimate was low).
@@ -359,14 +369,15 @@ public sealed class RequestPacer : RateLimiter
         history[i] += count;
     }
 
-    /// <summary>Grants and 429s of the last second (the buckets still in it).</summary>
-    private (long Granted, long Throttled) History(long now)
+    /// <summary>Grants and 429s of the last <paramref name="span"/> (the buckets still in it).</summary>
+    private (long Granted, long Throttled) History(long now, TimeSpan span)
     {
         var slot = now / ToTicks(HistoryBucket);
+        var buckets = Math.Min(HistoryBuckets, (int)Math.Round(span / HistoryBucket));
         long granted = 0, throttled = 0;
         for (var i = 0; i < HistoryBuckets; i++)
         {
-            if (slot - _historySlot[i] < HistoryBuckets)
+            if (slot - _historySlot[i] < buckets)
             {
                 granted += _grantHistory[i];
                 throttled += _throttleHistory[i];
@@ -374,6 +385,59 @@ public sealed class RequestPacer : RateLimiter
         }
 
         return (granted, throttled);
+    }
+
+    /// <summary>
+    /// The rate of a token bucket holding one second of it, full 2 s ago, that the requests accepted since (grants
+    /// minus 429s, per 50 ms) would have emptied just now: the limit of the emulator's kind of server, found by
+    /// bisection (the tokens left grow with the rate); null when no such bucket would be empty. A server with a smaller
+    /// burst is underestimated, and the
+    /// probing that follows finds the rest; a larger one is overestimated, and its next 429s cut the rate.
+    /// </summary>
+    private double? BucketLimit(long now)
+    {
+        var slot = now / ToTicks(HistoryBucket);
+        var accepted = new double[HistoryBuckets];
+        for (var k = 0; k < HistoryBuckets; k++)
+        {
+            var at = slot - (HistoryBuckets - 1) + k;
+            var i = (int)(((at % HistoryBuckets) + HistoryBuckets) % HistoryBuckets);
+            accepted[k] = _historySlot[i] == at ? Math.Max(0, _grantHistory[i] - _throttleHistory[i]) : 0;
+        }
+
+        double TokensLeft(double limit)
+        {
+            var tokens = limit;
+            var refill = limit * HistoryBucket.TotalSeconds;
+            foreach (var a in accepted)
+            {
+                tokens = Math.Min(limit, tokens + refill) - a;
+            }
+
+            return tokens;
+        }
+
+        double low = _minRate, high = _maxRate;
+        if (TokensLeft(low) >= 0)
+        {
+            // Too little accepted to empty any such bucket: the server's burst is smaller than a second.
+            return null;
+        }
+
+        for (var n = 0; n < 40; n++)
+        {
+            var middle = (low + high) / 2;
+            if (TokensLeft(middle) < 0)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
     }
 
     private static void ValidatePermits(int permitCount)

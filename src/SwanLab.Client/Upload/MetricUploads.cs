@@ -191,24 +191,42 @@ public sealed partial class SwanLabUploader
         return delay > options.MaxRetryDelay ? options.MaxRetryDelay : delay;
     }
 
+    /// <summary>
+    /// The encoding buffer of this thread, reused: <see cref="Envelope{T}"/> never awaits, so no other call can use it
+    /// meanwhile. Growing a fresh buffer per request cost ~3 body sizes of garbage (a 10,000-point body is ~1 MB).
+    /// </summary>
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_envelopeBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_envelopeWriter;
+
     private byte[] Envelope<T>(UploadRun run, string kind, IReadOnlyList<T> items, List<int> indexes, Action<Utf8JsonWriter, T, int> writeItem)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 + (indexes.Count * 96));
-        using (var w = new Utf8JsonWriter(buffer))
+        var buffer = t_envelopeBuffer ??= new ArrayBufferWriter<byte>(1 << 20);
+        buffer.ResetWrittenCount();
+        var w = t_envelopeWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        w.Reset(buffer);
+        w.WriteStartObject();
+        w.WriteString("projectId", run.Project.Cuid);
+        w.WriteString("experimentId", run.Cuid);
+        w.WriteString("type", kind);
+        w.WriteStartArray("metrics");
+        foreach (var i in indexes)
+            writeItem(w, items[i], i);
+        w.WriteEndArray();
+        if (run.FlagId is { } flag)
+            w.WriteString("flagId", flag);
+        w.WriteEndObject();
+        w.Flush();
+        var body = buffer.WrittenSpan.ToArray();
+        // A rare huge body (long log lines, many media paths) is not kept for the life of the thread.
+        if (buffer.Capacity > 8 << 20)
         {
-            w.WriteStartObject();
-            w.WriteString("projectId", run.Project.Cuid);
-            w.WriteString("experimentId", run.Cuid);
-            w.WriteString("type", kind);
-            w.WriteStartArray("metrics");
-            foreach (var i in indexes)
-                writeItem(w, items[i], i);
-            w.WriteEndArray();
-            if (run.FlagId is { } flag)
-                w.WriteString("flagId", flag);
-            w.WriteEndObject();
+            t_envelopeBuffer = null;
+            t_envelopeWriter = null;
         }
-        return buffer.WrittenSpan.ToArray();
+        return body;
     }
 
     private void WriteValue(Utf8JsonWriter w, double value)

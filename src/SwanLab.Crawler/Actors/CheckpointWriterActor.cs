@@ -1,5 +1,6 @@
 using Akka.Actor;
 using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Cluster.Serialization;
 
 namespace SwanLab.Crawler.Actors;
 
@@ -12,9 +13,9 @@ public static class CheckpointProtocol
     public sealed record CheckpointUnavailable(string Error);
 
     /// <summary>Records one finished unit durably; replies <see cref="UnitRecorded"/> or <see cref="UnitNotRecorded"/>.</summary>
-    public sealed record RecordUnit(CheckpointEntry Entry);
-    public sealed record UnitRecorded(string RunPath);
-    public sealed record UnitNotRecorded(string RunPath, string Error);
+    public sealed record RecordUnit(CheckpointEntry Entry) : ICrawlClusterMessage;
+    public sealed record UnitRecorded(string RunPath) : ICrawlClusterMessage;
+    public sealed record UnitNotRecorded(string RunPath, string Error) : ICrawlClusterMessage;
 
     /// <summary>Replies <see cref="CheckpointFlushed"/> once every record sent before it is durable.</summary>
     public sealed record FlushCheckpoint

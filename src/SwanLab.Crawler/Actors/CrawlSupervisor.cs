@@ -92,19 +92,27 @@ public sealed class CrawlSupervisor : UnitActor
     private bool _discovered, _finishing, _cancelled;
     private (string Path, UnitFailure Failure)? _fatal;
 
+    private readonly IRunDispatch? _dispatch;
+
+    /// <param name="dispatch">Where run attempts execute; null = this process.</param>
+    /// <param name="runSlots">
+    /// A run gate owned by the caller (a cluster coordinator sizes it by the members that are up); null = the
+    /// supervisor's own, sized <see cref="CrawlSettings.RunConcurrency"/>.
+    /// </param>
     public static Props Props(CrawlSettings settings, ICrawlSource source, ICrawlDestination writer, IActorRef checkpoint,
-        IActorRef progress) =>
-        Akka.Actor.Props.Create(() => new CrawlSupervisor(settings, source, writer, checkpoint, progress));
+        IActorRef progress, IRunDispatch? dispatch = null, IActorRef? runSlots = null) =>
+        Akka.Actor.Props.Create(() => new CrawlSupervisor(settings, source, writer, checkpoint, progress, dispatch, runSlots));
 
     public CrawlSupervisor(CrawlSettings settings, ICrawlSource source, ICrawlDestination writer, IActorRef checkpoint,
-        IActorRef progress)
+        IActorRef progress, IRunDispatch? dispatch, IActorRef? runSlots)
     {
         _settings = settings;
         _source = source;
         _writer = writer;
         _checkpoint = checkpoint;
         _progress = progress;
-        _runSlots = Context.ActorOf(SlotGateActor.Props(settings.RunConcurrency), "run-slots");
+        _dispatch = dispatch;
+        _runSlots = runSlots ?? Context.ActorOf(SlotGateActor.Props(settings.RunConcurrency), "run-slots");
         _seriesSlots = Context.ActorOf(SlotGateActor.Props(settings.SeriesConcurrency), "series-slots");
 
         Receive<CrawlProtocol.StartCrawl>(_ => Start());
@@ -209,7 +217,8 @@ public sealed class CrawlSupervisor : UnitActor
         _discovered = true;
         var distinct = workspaces.DistinctBy(w => w.Username, StringComparer.Ordinal)
             .OrderBy(w => w.Username, StringComparer.Ordinal).ToList();
-        var context = new CrawlContext(_settings, _source, _writer, Self, _checkpoint, _progress, _runSlots, _seriesSlots);
+        var context = new CrawlContext(_settings, _source, _writer, Self, _checkpoint, _progress, _runSlots, _seriesSlots,
+            _dispatch);
         _workspaceCount += distinct.Count;
         _progress.Tell(new CrawlEvent.Discovered(_workspaceCount, _projectCount, _runCount));
         foreach (var workspace in distinct)

@@ -23,7 +23,8 @@ public static class ProjectProtocol
 /// complete for the current settings whose files still match their record (<see cref="ResumeRule"/>; sizes, or
 /// sha256 with --verify-existing and for runs verify reported), records the project unit (project.json) in the
 /// checkpoint, and queues the rest for a run slot (the shared run gate admits at most <see cref="CrawlSettings.RunConcurrency"/>).
-/// Each granted run gets a <see cref="RunExportActor"/> child.
+/// Each granted run gets a child per attempt from the context's <see cref="IRunDispatch"/>: a <see cref="RunExportActor"/>
+/// in one process, a stand-in for the cluster node that exports it in a cluster crawl.
 /// On failure: a failed run attempt releases its slot and is retried after an exponential backoff (IWithTimers,
 /// <see cref="CrawlSettings.UnitBackoffMin"/>..<see cref="CrawlSettings.UnitBackoffMax"/>) until
 /// <see cref="CrawlSettings.MaxUnitAttempts"/> (not at all when it cannot help: not found, forbidden); then a Failed entry is recorded in the checkpoint and the project goes
@@ -121,7 +122,7 @@ public sealed class ProjectActor : UnitActor
                 foreach (var id in scope.RunIds)
                 {
                     var run = await source.RunAsync($"{project.Path}/{id}", ct);
-                    listed.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
+                    listed.Add(run.ToSummary());
                 }
             }
             // The server never filters out pinned runs (and servers read filters differently): check each run.
@@ -225,7 +226,7 @@ public sealed class ProjectActor : UnitActor
         }
         var attempt = _attempts[run.Path] = _attempts.GetValueOrDefault(run.Path) + 1;
         _context.Progress.Tell(new CrawlEvent.RunStarted(run.Path, attempt));
-        var child = SpawnChild(RunExportActor.Props(_context, run, attempt, _checkpoint.Runs.GetValueOrDefault(run.Path)),
+        var child = SpawnChild(_context.RunDispatch.AttemptProps(_context, run, attempt, _checkpoint.Runs.GetValueOrDefault(run.Path)),
             ActorNames.For("run", run.Path, attempt));
         _exporting[child] = run.Path;
     }

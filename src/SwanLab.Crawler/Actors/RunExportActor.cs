@@ -1,5 +1,6 @@
 using Akka.Actor;
 using SwanLab.Crawler.Backup;
+using SwanLab.Crawler.Cluster.Serialization;
 using SwanLab.Crawler.Crawl;
 using SwanLab.Crawler.Source;
 
@@ -9,10 +10,10 @@ namespace SwanLab.Crawler.Actors;
 public static class RunExportProtocol
 {
     /// <summary>Every file is durable and the Done entry is in the checkpoint.</summary>
-    public sealed record RunExported(string RunPath, long Points, CheckpointEntry Entry);
+    public sealed record RunExported(string RunPath, long Points, CheckpointEntry Entry) : ICrawlClusterMessage;
 
     /// <summary>The attempt failed; everything it started has finished and its temp files are gone.</summary>
-    public sealed record RunExportFailed(string RunPath, UnitFailure Failure);
+    public sealed record RunExportFailed(string RunPath, UnitFailure Failure) : ICrawlClusterMessage;
 }
 
 /// <summary>
@@ -145,9 +146,15 @@ public sealed class RunExportActor : UnitActor
                 files.Add(logs);
             if (settings.IncludeMedia)
             {
+                var media = new List<MediaItem>();
                 await foreach (var item in source.MediaAsync(run, ct))
+                {
                     files.Add(await writer.WriteMediaAsync(run.Path, item,
                         (destination, token) => source.DownloadMediaAsync(run, item, destination, token), ct));
+                    media.Add(item);
+                }
+                if (await writer.WriteMediaIndexAsync(run.Path, media, ct) is { } index)
+                    files.Add(index);
             }
             return new ExtrasWritten(files);
         });

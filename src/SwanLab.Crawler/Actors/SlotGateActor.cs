@@ -13,6 +13,11 @@ public static class SlotGateProtocol
     public sealed record RequestSlot(string Token, int Weight = 1);
     public sealed record SlotGranted(string Token);
     public sealed record ReleaseSlot(string Token);
+    /// <summary>
+    /// Changes how many slots the gate grants at once (a cluster's run gate grows and shrinks with its members);
+    /// grants already made stand, new ones wait until the slots in use fall below the new capacity.
+    /// </summary>
+    public sealed record Resize(int Capacity);
     public sealed record GetGateStats
     {
         public static GetGateStats Instance { get; } = new();
@@ -30,7 +35,7 @@ public static class SlotGateProtocol
 /// </summary>
 public sealed class SlotGateActor : ReceiveActor
 {
-    private readonly int _capacity;
+    private int _capacity;
     private readonly LinkedList<(IActorRef Requester, string Token, int Weight)> _queue = new();
     private readonly List<(IActorRef Holder, string Token, int Weight)> _granted = [];
     private readonly Dictionary<IActorRef, int> _watched = new();
@@ -67,6 +72,11 @@ public sealed class SlotGateActor : ReceiveActor
             }
             GrantWhilePossible();
         });
+        Receive<SlotGateProtocol.Resize>(r =>
+        {
+            _capacity = Math.Max(1, r.Capacity);
+            GrantWhilePossible();
+        });
         Receive<SlotGateProtocol.GetGateStats>(_ =>
             Sender.Tell(new SlotGateProtocol.GateStats(InUse, _queue.Count, _maxInUse, _grantedTotal)));
     }
@@ -82,7 +92,7 @@ public sealed class SlotGateActor : ReceiveActor
 
     private void GrantWhilePossible()
     {
-        while (_queue.First is { } first && InUse + first.Value.Weight <= _capacity)
+        while (_queue.First is { } first && InUse + Math.Min(first.Value.Weight, _capacity) <= _capacity)
         {
             _queue.RemoveFirst();
             _granted.Add(first.Value);

@@ -28,6 +28,7 @@ public sealed class BackupLayout
     public const string MetricsFolderName = "metrics";
     public const string MetricsIndexFileName = "index.json";
     public const string LogsFileName = "logs.jsonl";
+    public const string MediaIndexFileName = "media.jsonl";
     public const string MediaFolderName = "media";
     public const string CheckpointFileName = "checkpoint.jsonl";
 
@@ -67,6 +68,7 @@ public sealed class BackupLayout
 
     public string RunFile(string runPath) => Under(RunDirectory(runPath), RunFileName);
     public string LogsFile(string runPath) => Under(RunDirectory(runPath), LogsFileName);
+    public string MediaIndexFile(string runPath) => Under(RunDirectory(runPath), MediaIndexFileName);
     public string MetricsDirectory(string runPath) => Under(RunDirectory(runPath), MetricsFolderName);
     public string MetricsIndexFile(string runPath) => Under(MetricsDirectory(runPath), MetricsIndexFileName);
 

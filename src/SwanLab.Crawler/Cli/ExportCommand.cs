@@ -256,7 +256,8 @@ internal static class ExportCommand
         try
         {
             // Refuse someone else's folder, or one an export is writing into, before starting or signing in to anything.
-            if (!settings.Crawl.DryRun) CrawlRunner.CheckOutputFolder(settings.Crawl);
+            // A cluster node leaves that to the coordinator: another node of the same crawl may hold the folder already.
+            if (!settings.Crawl.DryRun && settings.Crawl.Cluster is null) CrawlRunner.CheckOutputFolder(settings.Crawl);
             await using var demo = settings.Demo ? await backend.StartDemoAsync(ct) : null;
             var connection = settings.Connection;
             if (demo is not null)

@@ -48,7 +48,7 @@ internal static class ImportCommand
         try
         {
             source = await BackupFolderSource.OpenAsync(folder, ct);
-            settings = TransferCommand.Resolve(flags, Path.Combine(folder, BackupLayout.StateFolderName), sourceKeepsCaptions: false);
+            settings = TransferCommand.Resolve(flags, Path.Combine(folder, BackupLayout.StateFolderName));
         }
         catch (NotABackupFolderException e)
         {

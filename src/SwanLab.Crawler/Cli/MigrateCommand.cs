@@ -60,7 +60,7 @@ internal static class MigrateCommand
         {
             state = Path.GetFullPath(sides.StateDir);
             if (File.Exists(state)) return output.Usage($"--state-dir '{state}' is a file");
-            settings = TransferCommand.Resolve(flags, state, sourceKeepsCaptions: true);
+            settings = TransferCommand.Resolve(flags, state);
             var below = SettingsResolver.LoadBelowFlags(null, env.GetVariable, env.ToolDirectory).Layer;
             var cluster = ClusterSettingsResolver.Resolve(new SettingsLayer
             {

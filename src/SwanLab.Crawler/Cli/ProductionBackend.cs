@@ -54,7 +54,9 @@ internal sealed class ProductionBackend : ICrawlerBackend
     }
 
     public Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, ChannelWriter<CrawlEvent> events, CancellationToken ct) =>
-        Translate(source.Identity.Host, () => CrawlRunner.RunAsync(settings, source, events, ct, secrets));
+        Translate(source.Identity.Host, () => settings.Cluster is null
+            ? CrawlRunner.RunAsync(settings, source, events, ct, secrets)
+            : Cluster.ClusterCrawlRunner.RunAsync(settings, source, events, ct, secrets));
 
     public async Task<StatusView> ReadStatusAsync(string backupFolder, CancellationToken ct)
     {

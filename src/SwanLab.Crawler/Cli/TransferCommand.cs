@@ -80,7 +80,7 @@ internal static class TransferCommand
     }
 
     /// <summary>The import settings the shared flags describe; <see cref="ArgumentException"/> for a bad value.</summary>
-    public static ImportSettings Resolve(TransferFlags flags, string stateDirectory, bool sourceKeepsCaptions)
+    public static ImportSettings Resolve(TransferFlags flags, string stateDirectory)
     {
         var policy = (flags.OnConflict ?? "fail").Trim().ToLowerInvariant() switch
         {
@@ -118,7 +118,6 @@ internal static class TransferCommand
             StateDirectory = stateDirectory,
             Mapping = ImportMapping.Parse(flags.MapWorkspace, flags.MapProject),
             OnConflict = policy,
-            SourceKeepsCaptions = sourceKeepsCaptions,
         };
     }
 

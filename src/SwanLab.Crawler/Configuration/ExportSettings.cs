@@ -19,7 +19,7 @@ internal sealed record ConnectionSettings
     public int MaxRetries { get; init; } = 5;
     public TimeSpan BackoffBase { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/> (0: unpaced until the first 429).</summary>
+    /// <summary>Null = adapt to the server's budget, starting at <see cref="InitialRequestsPerSecond"/> (0: slow start from 100/s until the first 429).</summary>
     public double? RequestsPerSecond { get; init; }
     public double InitialRequestsPerSecond { get; init; }
     /// <summary>

@@ -72,7 +72,7 @@ internal static class SettingsResolver
         Require(s.SeriesConcurrency is >= 1, $"series concurrency must be at least 1 (got {s.SeriesConcurrency}; SWANLAB_CRAWLER_SERIES_CONCURRENCY or concurrency.series).");
         Require(s.ChannelCapacity is >= 1, $"concurrency.channel-capacity must be at least 1 (got {s.ChannelCapacity}).");
         Require(s.RequestsPerSecond is >= 0, $"rate limit must be 0 (adaptive) or a positive number of requests per second (got {s.RequestsPerSecond}; --rate-limit, SWANLAB_CRAWLER_RATE_LIMIT or rate-limit.requests-per-second).");
-        Require(s.InitialRequestsPerSecond is >= 0, $"rate-limit.initial-requests-per-second must be 0 (no pacing until the first 429) or positive (got {s.InitialRequestsPerSecond}).");
+        Require(s.InitialRequestsPerSecond is >= 0, $"rate-limit.initial-requests-per-second must be 0 (slow start until the first 429) or positive (got {s.InitialRequestsPerSecond}).");
         // The per-attempt timeout's bounds are Polly's (10 ms to 1 day); a value outside them is a settings error, not a crash.
         Require(s.HttpTimeout is { } t && t >= MinHttpTimeout && t <= MaxHttpTimeout,
             $"the HTTP timeout {Describe(s.HttpTimeout)} is out of range: give 10ms to 24h (SWANLAB_CRAWLER_TIMEOUT or http.timeout in crawler.hocon).");

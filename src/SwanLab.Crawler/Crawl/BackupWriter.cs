@@ -107,6 +107,32 @@ public sealed class BackupWriter(BackupLayout layout, SeriesFormat format, int? 
         AtomicFile.WriteAsync(layout, layout.MediaFile(runPath, item.Key, item.Step, item.ServerPath),
             async (stream, c) => await download(stream, c), ct);
 
+    public async Task<WrittenFile?> WriteMediaIndexAsync(string runPath, IReadOnlyList<MediaItem> items, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        // No media: no media.jsonl (an empty file would claim the server listed some); one an earlier export
+        // recorded goes with the run's other stale files.
+        if (items.Count == 0) return null;
+        var file = layout.MediaIndexFile(runPath);
+        var runDirectory = layout.RunDirectory(runPath);
+        var lines = new List<byte>();
+        foreach (var item in items.OrderBy(i => i.Key, StringComparer.Ordinal).ThenBy(i => i.Step).ThenBy(i => i.ServerPath, StringComparer.Ordinal))
+        {
+            var line = new System.Text.Json.Nodes.JsonObject
+            {
+                ["caption"] = item.Caption,
+                ["file"] = Path.GetRelativePath(runDirectory, layout.MediaFile(runPath, item.Key, item.Step, item.ServerPath)).Replace('\\', '/'),
+                ["key"] = item.Key,
+                ["kind"] = item.Kind,
+                ["path"] = item.ServerPath,
+                ["step"] = item.Step,
+            };
+            lines.AddRange(CanonicalJson.SerializeLine(line));
+            lines.Add((byte)'\n');
+        }
+        return await AtomicFile.WriteAllBytesAsync(layout, file, lines.ToArray(), ct);
+    }
+
     /// <summary>
     /// This export's unavailable reads plus the earlier backup.json's: a resumed export that skipped every run asked
     /// the server nothing, yet its runs still lack what the server did not offer then. An earlier entry goes only when

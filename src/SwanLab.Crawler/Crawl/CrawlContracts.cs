@@ -47,7 +47,7 @@ public sealed record CrawlSettings
 }
 
 /// <summary>Progress the crawl publishes on a bounded channel; the console (or a test) reads it.</summary>
-public abstract record CrawlEvent
+public abstract record CrawlEvent : Cluster.Serialization.ICrawlClusterMessage
 {
     /// <summary>Discovery grew the known totals.</summary>
     public sealed record Discovered(int Workspaces, int Projects, int Runs) : CrawlEvent;

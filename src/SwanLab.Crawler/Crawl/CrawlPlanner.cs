@@ -90,7 +90,7 @@ public static class CrawlPlanner
                     {
                         requests++;
                         var run = await source.RunAsync($"{path}/{id}", ct);
-                        listed.Add(new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw));
+                        listed.Add(run.ToSummary());
                     }
                 }
                 var runs = (await RunSelection.SelectAsync(source, settings.Filter, listed, ct))

@@ -46,25 +46,8 @@ public static class CrawlRunner
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(source);
-        CrawlScopes.Build(settings);
-        var layout = new BackupLayout(settings.OutputDirectory);
-        // Before anything is written: someone else's folder, a folder holding another source's backup, or a selection
-        // the server does not have, is a usage error.
-        CheckOutputFolder(settings);
-        var scope = await SourceAdmission.AdmitAsync(layout, source.Identity, settings, ct);
-        await SelectionCheck.EnsureExistsAsync(settings, source, ct);
-        Directory.CreateDirectory(layout.Root);
-        // The private folder first: it marks DIR as a backup (status reads it as "0 runs done" after an early
-        // Ctrl+C) and lets the CLI's crawler.log start at once.
-        Directory.CreateDirectory(layout.StateDirectory);
-        using var folderLock = BackupLock.Acquire(layout, "export");
-        // Only under the lock: a running export's temp files look exactly like a crashed one's.
-        AtomicFile.SweepTempFiles(layout.Root);
-        await scope.WriteAsync(layout, ct);
-        await BackupDescription.MarkUnfinishedAsync(layout, ct);
-        await using var checkpoint = new FileCheckpointStore(layout, secrets);
-        return await RunAsync(settings, source, new BackupWriter(layout, settings.Format, settings.Sample), checkpoint,
-            events, ct);
+        await using var session = await BackupSession.OpenAsync(settings, source, secrets, ct);
+        return await RunAsync(settings, source, session.Writer, session.Checkpoint, events, ct);
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public static class CrawlerHosting
     /// waits out its grace periods (measured: ~20 s from SIGTERM to exit). The CLI owns the signals and cancels the
     /// crawl, which drains and stops the actor system itself.
     /// </summary>
-    private const string QuietHocon = """
+    internal const string QuietHocon = """
         akka {
           loglevel = WARNING
           stdout-loglevel = OFF

@@ -50,6 +50,14 @@ public interface ICrawlDestination
     Task<WrittenFile> WriteMediaAsync(string runPath, MediaItem item, Func<Stream, CancellationToken, Task> download,
         CancellationToken ct);
 
+    /// <summary>
+    /// media.jsonl: per media object of the run its key, step, file, the server's object path, kind and caption, so an
+    /// import gives the objects back their captions and paths. Null (and no file) when the run has no media; a server
+    /// destination keeps none (the records it uploads carry the same).
+    /// </summary>
+    Task<WrittenFile?> WriteMediaIndexAsync(string runPath, IReadOnlyList<MediaItem> items, CancellationToken ct) =>
+        Task.FromResult<WrittenFile?>(null);
+
     /// <summary>manifest.jsonl, errors.jsonl and (last) backup.json.</summary>
     Task FinishAsync(BackupSummary summary, CancellationToken ct);
 }

@@ -27,7 +27,7 @@ public static class ResumeRule
 {
     /// <summary>
     /// A run may be skipped when the checkpoint holds it Done with the same fingerprint (state|finishedAt), it is not
-    /// RUNNING, it was written in the series format and sample size asked for now, and it holds logs and media if
+    /// RUNNING (unless its source vouches for its content: <see cref="RunSummary.ContentFingerprint"/>), it was written in the series format and sample size asked for now, and it holds logs and media if
     /// they are asked for (holding more than asked is fine: --no-logs keeps the logs a run already has), and no
     /// --refetch. Even then its files are checked against the record first (<see cref="RehashFiles"/>).
     /// </summary>
@@ -39,7 +39,7 @@ public static class ResumeRule
         if (!state.Runs.TryGetValue(run.Path, out entry)) return ResumeVerdict.NotExported;
         if (settings.Refetch) return ResumeVerdict.Refetch;
         if (entry.Status != UnitStatus.Done) return ResumeVerdict.Failed;
-        if (string.Equals(run.State, "RUNNING", StringComparison.OrdinalIgnoreCase)) return ResumeVerdict.Running;
+        if (string.Equals(run.State, "RUNNING", StringComparison.OrdinalIgnoreCase) && run.ContentFingerprint is null) return ResumeVerdict.Running;
         if (!string.Equals(entry.Fingerprint, run.Fingerprint, StringComparison.Ordinal)) return ResumeVerdict.ChangedOnServer;
         if (entry.Content is not { } content) return ResumeVerdict.ContentUnknown;
         if (content.Format != settings.Format || content.Sample != settings.Sample) return ResumeVerdict.OtherSeriesForm;

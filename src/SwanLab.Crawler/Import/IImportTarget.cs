@@ -77,10 +77,11 @@ public sealed record TargetSummary(IReadOnlyDictionary<string, long> ScalarLastS
 
 /// <summary>
 /// One media object to upload: bytes already read (media files are small), hashed by the importer.
-/// <paramref name="SourcePath"/> is the object path on the source server when known (migrate), else the file name.
+/// <paramref name="SourcePath"/> is the object path on the source server when known (migrate, and a backup's media.jsonl),
+/// else the file name; <paramref name="Kind"/> the medium the source server reported, when known.
 /// </summary>
 public sealed record MediaUpload(string Key, long Step, string FileName, string? Caption, ReadOnlyMemory<byte> Bytes, string Sha256,
-    long? TimestampMs, string? SourcePath = null);
+    long? TimestampMs, string? SourcePath = null, string? Kind = null);
 
 /// <summary>409 on experiment create: the id is taken by a run in another project.</summary>
 public sealed class TargetRunConflictException(string message) : Exception(message);

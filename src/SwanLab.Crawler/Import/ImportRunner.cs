@@ -16,8 +16,6 @@ public sealed record ImportSettings
     public required string StateDirectory { get; init; }
     public ImportMapping Mapping { get; init; } = ImportMapping.None;
     public ConflictPolicy OnConflict { get; init; } = ConflictPolicy.Fail;
-    /// <summary>False when the source cannot give media captions (a backup folder).</summary>
-    public bool SourceKeepsCaptions { get; init; } = true;
 }
 
 /// <summary>
@@ -63,7 +61,7 @@ public static class ImportRunner
         var stateLayout = new BackupLayout(folder);
         await using var checkpoint = new FileCheckpointStore(stateLayout, secrets);
         await using var ledger = await ImportLedger.OpenAsync(Path.Combine(folder, "ledger.jsonl"), ct).ConfigureAwait(false);
-        var destination = new ServerDestination(target, ledger, settings.Mapping, settings.OnConflict, settings.SourceKeepsCaptions);
+        var destination = new ServerDestination(target, ledger, settings.Mapping, settings.OnConflict);
         var crawl = settings.Crawl with { OutputDirectory = folder };
         var result = await CrawlRunner.RunAsync(crawl, source, destination, checkpoint, events, ct).ConfigureAwait(false);
         VerifyReport? verification = null;

@@ -30,20 +30,16 @@ public sealed class ServerDestination : ICrawlDestination
     private readonly ImportLedger _ledger;
     private readonly ImportMapping _mapping;
     private readonly ConflictPolicy _policy;
-    private readonly bool _sourceKeepsCaptions;
     private readonly ConcurrentDictionary<string, string> _projectCuids = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RunUpload> _uploads = new(StringComparer.Ordinal);
     private long _created, _resumed, _uploadedPoints, _uploadedLogs, _uploadedMedia;
 
-    /// <param name="sourceKeepsCaptions">False for a backup folder (format v1 keeps no media captions).</param>
-    public ServerDestination(IImportTarget target, ImportLedger ledger, ImportMapping mapping, ConflictPolicy policy,
-        bool sourceKeepsCaptions)
+    public ServerDestination(IImportTarget target, ImportLedger ledger, ImportMapping mapping, ConflictPolicy policy)
     {
         _target = target ?? throw new ArgumentNullException(nameof(target));
         _ledger = ledger ?? throw new ArgumentNullException(nameof(ledger));
         _mapping = mapping ?? throw new ArgumentNullException(nameof(mapping));
         _policy = policy;
-        _sourceKeepsCaptions = sourceKeepsCaptions;
     }
 
     /// <summary>What this destination did so far: runs created and resumed, points, log lines and media uploaded.</summary>
@@ -246,11 +242,12 @@ public sealed class ServerDestination : ICrawlDestination
         // A key's step is uploaded whole (one record), so a step at or below the target's last one is there entirely.
         var present = upload.Summary.MediaLastSteps.TryGetValue(item.Key, out var last) && item.Step <= last;
         var send = !upload.Skip && !present;
+        if (!item.CaptionKnown) upload.CaptionsUnknown = true;
         if (send)
         {
             if (upload.PendingMedia.Count > 0 && (upload.PendingMedia[0].Key != item.Key || upload.PendingMedia[0].Step != item.Step))
                 await FlushMediaAsync(upload, ct).ConfigureAwait(false);
-            upload.PendingMedia.Add(new MediaUpload(item.Key, item.Step, fileName, item.Caption, bytes.ToArray(), sha, null, item.ServerPath));
+            upload.PendingMedia.Add(new MediaUpload(item.Key, item.Step, fileName, item.Caption, bytes.ToArray(), sha, null, item.ServerPath, item.Kind));
         }
         upload.Media.Add(new MediaLedger(item.Key, item.Step, fileName, sha, send));
         return new WrittenFile($"{upload.Target.Path}#media/{item.Key}/{item.Step}-{fileName}", bytes.Length, sha);
@@ -281,7 +278,8 @@ public sealed class ServerDestination : ICrawlDestination
     {
         var list = new List<string>();
         if (upload.Run.RootRunCuid is not null) list.Add(ProtocolLimitClone);
-        if (!_sourceKeepsCaptions && upload.Media.Count > 0) list.Add("media captions (backup format v1 does not keep them)");
+        if (upload.CaptionsUnknown)
+            list.Add("media captions and object paths (this backup predates media.jsonl, which keeps them: export the run again to carry them)");
         if (upload.NewId) list.Add($"run id: imported as {upload.Target.Cuid} (--on-conflict new-id)");
         if (string.Equals(upload.Run.State, "RUNNING", StringComparison.OrdinalIgnoreCase))
             list.Add("state RUNNING: the run is left running on the target (no finish is sent)");
@@ -366,6 +364,8 @@ public sealed class ServerDestination : ICrawlDestination
         public ConcurrentDictionary<string, SeriesLedger> Series { get; } = new(StringComparer.Ordinal);
         public ConcurrentBag<MediaLedger> Media { get; } = [];
         public LogsLedger? Logs { get; set; }
+        /// <summary>Some media came without knowing their captions (a backup written before media.jsonl).</summary>
+        public bool CaptionsUnknown { get; set; }
         /// <summary>Media of the current key and step, uploaded together when the step ends (items come in key, step order).</summary>
         public List<MediaUpload> PendingMedia { get; } = [];
 
@@ -373,13 +373,24 @@ public sealed class ServerDestination : ICrawlDestination
             new(run, new TargetRun("", "", "", run.Cuid), false, TargetSummary.Empty, null, conflict);
     }
 
-    /// <summary>Streams one series to the target: skips what the target has, batches the rest, hashes every point.</summary>
+    /// <summary>
+    /// Streams one series to the target: skips what the target has, batches the rest, hashes every point. One batch is
+    /// in flight while the next one fills (read from the source and encoded meanwhile), never two: a batch is sent
+    /// only after the one before it was accepted, so the target's last step always bounds what it holds and a retry
+    /// or a resume can never leave a gap. Series of a run upload in parallel, each in its own order.
+    /// </summary>
     private sealed class ServerSeriesSink(ServerDestination destination, RunUpload upload, string key) : ISeriesSink
     {
+        private const int HashChunkPoints = 1024;
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly long? _targetLast = upload.Summary.ScalarLastSteps.TryGetValue(key, out var last) ? last : null;
+        // Points are hashed 1,024 at a time: one AppendData per point cost more than the rest of the sink.
+        private readonly byte[] _hashChunk = new byte[HashChunkPoints * 24];
+        private int _hashFilled;
         private SeriesPoint[] _batch = [];
+        private SeriesPoint[] _spare = [];
         private int _filled;
+        private Task? _inFlight;
         private long _points, _uploaded;
         private long? _first, _last;
 
@@ -392,38 +403,65 @@ public sealed class ServerDestination : ICrawlDestination
             if (upload.Skip || (_targetLast is { } there && point.Step <= there)) return;
             if (_batch.Length == 0) _batch = new SeriesPoint[(int)Math.Clamp(destination.MaxRecords, 1, 10_000)];
             _batch[_filled++] = point;
-            if (_filled == _batch.Length) await FlushAsync(ct).ConfigureAwait(false);
+            if (_filled == _batch.Length) await SendAsync(ct).ConfigureAwait(false);
         }
 
-        private async Task FlushAsync(CancellationToken ct)
+        /// <summary>Waits for the batch in flight, then starts this one and returns while it is on its way.</summary>
+        private async Task SendAsync(CancellationToken ct)
         {
+            if (_inFlight is { } previous)
+            {
+                _inFlight = null;
+                await previous.ConfigureAwait(false);
+            }
             if (_filled == 0) return;
-            await destination.UploadScalarsAsync(upload, key, _batch.AsMemory(0, _filled), ct).ConfigureAwait(false);
+            var batch = _batch.AsMemory(0, _filled);
             _uploaded += _filled;
             _filled = 0;
+            _inFlight = destination.UploadScalarsAsync(upload, key, batch, ct);
+            // The batch in flight keeps its array; the next one fills the other.
+            if (_spare.Length == 0) _spare = new SeriesPoint[_batch.Length];
+            (_batch, _spare) = (_spare, _batch);
         }
 
         private void Hash(SeriesPoint point)
         {
-            Span<byte> bytes = stackalloc byte[24];
+            var bytes = _hashChunk.AsSpan(_hashFilled * 24, 24);
             BinaryPrimitives.WriteInt64LittleEndian(bytes, point.Step);
             BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], BitConverter.DoubleToInt64Bits(point.Value));
             BinaryPrimitives.WriteInt64LittleEndian(bytes[16..], point.TimestampMs ?? long.MinValue);
-            _hash.AppendData(bytes);
+            if (++_hashFilled < HashChunkPoints) return;
+            _hash.AppendData(_hashChunk);
+            _hashFilled = 0;
         }
 
         public async Task<SeriesFileInfo> CompleteAsync(CancellationToken ct)
         {
-            await FlushAsync(ct).ConfigureAwait(false);
+            await SendAsync(ct).ConfigureAwait(false);
+            await SendAsync(ct).ConfigureAwait(false);
+            _hash.AppendData(_hashChunk, 0, _hashFilled * 24);
+            _hashFilled = 0;
             var sha = Convert.ToHexStringLower(_hash.GetHashAndReset());
             upload.Series[key] = new SeriesLedger(_points, _first, _last, sha, _uploaded);
             return new SeriesFileInfo($"{upload.Target.Path}#{key}", _points, _first, _last, 0, sha);
         }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
+            // An abandoned sink (the run failed) still lets its last request finish: its outcome is the target's.
+            if (_inFlight is { } pending)
+            {
+                _inFlight = null;
+                try
+                {
+                    await pending.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // The run already failed for another reason; this batch is reconciled by the next import.
+                }
+            }
             _hash.Dispose();
-            return ValueTask.CompletedTask;
         }
     }
 }

@@ -177,11 +177,15 @@ public sealed class SwanLabClientTarget : IImportTarget
         }).ConfigureAwait(false);
     }
 
-    /// <summary>The object path a media file is stored under: the source server's own path when there is one (migrate).</summary>
+    /// <summary>
+    /// The object path a media file is stored under: the source server's own path when there is one (migrate, a backup
+    /// with media.jsonl), else 0.9.7's <c>media/{medium}/{file}</c> with the medium the source reported, guessed from
+    /// the extension only when nothing reported it (a backup written before media.jsonl).
+    /// </summary>
     private static string ObjectPath(MediaUpload media) =>
         media.SourcePath is { } path && path.Contains('/', StringComparison.Ordinal)
             ? path
-            : $"media/{Medium(media.FileName)}/{media.FileName}";
+            : $"media/{media.Kind ?? Medium(media.FileName)}/{media.FileName}";
 
     private static string Medium(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
     {

@@ -28,7 +28,7 @@ public sealed class BackupFolderSource : ICrawlSource
 
     private sealed record WorkspaceEntry(WorkspaceInfo Info, List<string> Projects);
     private sealed record ProjectEntry(ProjectInfo Info, List<string> Runs);
-    private sealed record RunEntry(string Path, string Directory, ProjectInfo Project);
+    private sealed record RunEntry(string Path, string Directory, ProjectInfo Project, string ContentFingerprint);
 
     private BackupFolderSource(BackupLayout layout, SourceIdentity identity, IReadOnlyDictionary<string, WrittenFile> manifest,
         SortedDictionary<string, WorkspaceEntry> workspaces, Dictionary<string, ProjectEntry> projects, Dictionary<string, RunEntry> runs)
@@ -69,6 +69,8 @@ public sealed class BackupFolderSource : ICrawlSource
         }
         var manifest = new Dictionary<string, WrittenFile>(StringComparer.Ordinal);
         foreach (var file in listed) manifest[file.RelativePath] = file;
+        var filesByRun = listed.GroupBy(f => RunFolderOf(f.RelativePath), StringComparer.Ordinal)
+            .Where(g => g.Key is not null).ToDictionary(g => g.Key!, g => g.ToList(), StringComparer.Ordinal);
 
         var workspaces = new SortedDictionary<string, WorkspaceEntry>(StringComparer.Ordinal);
         var projects = new Dictionary<string, ProjectEntry>(StringComparer.Ordinal);
@@ -108,7 +110,7 @@ public sealed class BackupFolderSource : ICrawlSource
                     var cuid = Str(doc.RootElement, "cuid");
                     if (string.IsNullOrEmpty(cuid)) continue;
                     var path = $"{project.Path}/{cuid}";
-                    runs[path] = new RunEntry(path, runDir, project);
+                    runs[path] = new RunEntry(path, runDir, project, ContentFingerprint(filesByRun.GetValueOrDefault(layout.RelativePath(runDir)) ?? []));
                     projectEntry.Runs.Add(path);
                 }
                 projectEntry.Runs.Sort(StringComparer.Ordinal);
@@ -153,7 +155,7 @@ public sealed class BackupFolderSource : ICrawlSource
         {
             var run = await RunAsync(path, ct).ConfigureAwait(false);
             if (!RunSelection.Matches(filter, run)) continue;
-            yield return new RunSummary(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, run.Raw);
+            yield return run.ToSummary();
         }
     }
 
@@ -163,7 +165,32 @@ public sealed class BackupFolderSource : ICrawlSource
         var json = await ReadJsonAsync(_layout, _manifest, Path.Combine(entry.Directory, BackupLayout.RunFileName), ct).ConfigureAwait(false);
         var projectCuid = Str(json, "project_id") ?? Str(json, "projectId") ?? entry.Project.Cuid;
         return new RunDetail(runPath, Str(json, "cuid") ?? "", projectCuid, Str(json, "name") ?? "", Str(json, "state") ?? "",
-            Str(json, "createdAt") ?? "", NullIfEmpty(Str(json, "finishedAt")), Str(json, "rootProId"), Str(json, "rootExpId"), json);
+            Str(json, "createdAt") ?? "", NullIfEmpty(Str(json, "finishedAt")), Str(json, "rootProId"), Str(json, "rootExpId"), json)
+        {
+            ContentFingerprint = entry.ContentFingerprint,
+        };
+    }
+
+    /// <summary>
+    /// SHA-256 over the manifest lines (path, bytes, sha256) of every file of the run, in path order: the backup's own
+    /// record of what the run holds, so it changes exactly when an export rewrote the run. A RUNNING run whose
+    /// fingerprint is unchanged since the last import is the same data, and a re-import need not touch it.
+    /// </summary>
+    private static string ContentFingerprint(List<WrittenFile> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in files.OrderBy(f => f.RelativePath, StringComparer.Ordinal))
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(FormattableString.Invariant($"{file.RelativePath}\u0001{file.Bytes}\u0001{file.Sha256}\n")));
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
+    }
+
+    /// <summary>"ws/project/run" of a file inside a run folder (workspace/project/run/...); null for any other file.</summary>
+    private static string? RunFolderOf(string relativePath)
+    {
+        var first = relativePath.IndexOf('/', StringComparison.Ordinal);
+        var second = first < 0 ? -1 : relativePath.IndexOf('/', first + 1);
+        var third = second < 0 ? -1 : relativePath.IndexOf('/', second + 1);
+        return third < 0 ? null : relativePath[..third];
     }
 
     public async Task<IReadOnlyList<SeriesInfo>> SeriesAsync(RunDetail run, CancellationToken ct)
@@ -239,15 +266,16 @@ public sealed class BackupFolderSource : ICrawlSource
 
     /// <summary>
     /// Media files of the run from media/&lt;key&gt;/&lt;step&gt;-&lt;file&gt;, in key, step, file order. The key is the
-    /// folder name decoded; format v1 keeps neither captions nor the server's full path, so
-    /// <see cref="MediaItem.Caption"/> is null and <see cref="MediaItem.ServerPath"/> is the file name.
+    /// folder name decoded. Caption, kind and the server's object path come from the run's media.jsonl; a backup
+    /// written before it existed has none of them: <see cref="MediaItem.CaptionKnown"/> is false,
+    /// <see cref="MediaItem.ServerPath"/> is the file name and <see cref="MediaItem.Kind"/> null.
     /// </summary>
     public async IAsyncEnumerable<MediaItem> MediaAsync(RunDetail run, [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(run);
-        await Task.CompletedTask.ConfigureAwait(false);
         var mediaRoot = Path.Combine(_layout.RunDirectory(run.Path), BackupLayout.MediaFolderName);
         var prefix = _layout.RelativePath(mediaRoot) + "/";
+        var index = await ReadMediaIndexAsync(run, ct).ConfigureAwait(false);
         // The manifest is the list of what the backup holds: a media file it names but the disk lacks is a failure
         // (reported when it is read), one on disk that it does not name is not part of the backup.
         var items = new List<MediaItem>();
@@ -262,13 +290,54 @@ public sealed class BackupFolderSource : ICrawlSource
             var dash = fileName.IndexOf('-', StringComparison.Ordinal);
             if (dash <= 0 || !long.TryParse(fileName.AsSpan(0, dash), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var step))
                 throw new BackupFileDamagedException(relative, "media file name does not start with '<step>-'");
-            items.Add(new MediaItem(key, step, fileName[(dash + 1)..], null, default));
+            var name = fileName[(dash + 1)..];
+            items.Add(index is not null && index.TryGetValue((key, step, name), out var entry)
+                ? new MediaItem(key, step, entry.Path, entry.Caption, entry.Line) { Kind = entry.Kind }
+                : new MediaItem(key, step, name, null, default) { CaptionKnown = false });
         }
         foreach (var item in items.OrderBy(i => i.Key, StringComparer.Ordinal).ThenBy(i => i.Step).ThenBy(i => i.ServerPath, StringComparer.Ordinal))
         {
             ct.ThrowIfCancellationRequested();
             yield return item;
         }
+    }
+
+    private sealed record MediaIndexEntry(string Path, string? Caption, string? Kind, JsonElement Line);
+
+    /// <summary>
+    /// media.jsonl by (key, step, last segment of the object path, which names the file on disk); null when the run has
+    /// none (a backup written before media.jsonl, or a run without media).
+    /// </summary>
+    private async Task<Dictionary<(string Key, long Step, string File), MediaIndexEntry>?> ReadMediaIndexAsync(RunDetail run, CancellationToken ct)
+    {
+        var file = _layout.MediaIndexFile(run.Path);
+        var relative = _layout.RelativePath(file);
+        if (!_manifest.ContainsKey(relative)) return null;
+        await CheckAsync(_layout, _manifest, file, ct).ConfigureAwait(false);
+        var entries = new Dictionary<(string, long, string), MediaIndexEntry>();
+        var number = 0;
+        foreach (var line in await File.ReadAllLinesAsync(file, new System.Text.UTF8Encoding(false, true), ct).ConfigureAwait(false))
+        {
+            number++;
+            if (line.Length == 0) continue;
+            JsonElement json;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                json = doc.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                throw new BackupFileDamagedException($"{relative}:{number}", e.Message);
+            }
+            var key = Str(json, "key");
+            var path = Str(json, "path");
+            if (key is null || path is null || !json.TryGetProperty("step", out var s) || !s.TryGetInt64(out var step))
+                throw new BackupFileDamagedException($"{relative}:{number}", "needs key, step and path");
+            var slash = path.LastIndexOf('/');
+            entries[(key, step, slash < 0 ? path : path[(slash + 1)..])] = new MediaIndexEntry(path, Str(json, "caption"), Str(json, "kind"), json);
+        }
+        return entries;
     }
 
     public async Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct)

@@ -71,19 +71,40 @@ public sealed record WorkspaceInfo(string Username, string Name, string Type, Js
 public sealed record ProjectInfo(string Workspace, string Name, string Path, string Cuid, int? RunCount, JsonElement Raw);
 
 /// <summary>
-/// A run as listed. <paramref name="Fingerprint"/> changes whenever the run's data may have changed
-/// (state, finishedAt): resume re-exports a run whose fingerprint differs from the checkpoint's, or that is RUNNING.
+/// A run as listed. <see cref="Fingerprint"/> changes whenever the run's data may have changed
+/// (state, finishedAt, and <see cref="ContentFingerprint"/> where the source has one): resume re-exports a run whose
+/// fingerprint differs from the checkpoint's, or that is RUNNING on a source that cannot vouch for its content.
 /// </summary>
 public sealed record RunSummary(string Path, string Cuid, string Name, string State, string? FinishedAt, JsonElement Raw)
 {
-    public string Fingerprint => $"{State}|{FinishedAt}";
+    /// <summary>
+    /// Set by a source whose runs cannot change unseen (a backup folder: a hash of the run's manifest lines): a RUNNING
+    /// run with the same content fingerprint is the same run, so a resume may skip it like a finished one. Null for a
+    /// server, where a RUNNING run may grow at any moment.
+    /// </summary>
+    public string? ContentFingerprint { get; init; }
+
+    public string Fingerprint => RunFingerprint.Of(State, FinishedAt, ContentFingerprint);
 }
 
 /// <summary>A run with its full profile, as the server sent it.</summary>
 public sealed record RunDetail(string Path, string Cuid, string ProjectCuid, string Name, string State,
     string CreatedAt, string? FinishedAt, string? RootProjectCuid, string? RootRunCuid, JsonElement Raw)
 {
-    public string Fingerprint => $"{State}|{FinishedAt}";
+    /// <summary>As <see cref="RunSummary.ContentFingerprint"/>.</summary>
+    public string? ContentFingerprint { get; init; }
+
+    public string Fingerprint => RunFingerprint.Of(State, FinishedAt, ContentFingerprint);
+
+    /// <summary>The listing form of this run (for runs named with --run), content fingerprint included.</summary>
+    public RunSummary ToSummary() => new(Path, Cuid, Name, State, FinishedAt, Raw) { ContentFingerprint = ContentFingerprint };
+}
+
+/// <summary>One fingerprint rule for listed and detailed runs: "state|finishedAt", plus "|content" when known.</summary>
+public static class RunFingerprint
+{
+    public static string Of(string state, string? finishedAt, string? content) =>
+        content is null ? $"{state}|{finishedAt}" : $"{state}|{finishedAt}|{content}";
 }
 
 /// <summary>A series key and what the server says about it, so the backup can be checked against it.</summary>
@@ -115,7 +136,30 @@ public readonly record struct SeriesPoint(long Step, double Value, long? Timesta
 public sealed record LogLine(long Epoch, string Level, string Message, string? Timestamp, JsonElement Raw);
 
 /// <summary>One media object at one step of one key.</summary>
-public sealed record MediaItem(string Key, long Step, string ServerPath, string? Caption, JsonElement Raw);
+public sealed record MediaItem(string Key, long Step, string ServerPath, string? Caption, JsonElement Raw)
+{
+    /// <summary>
+    /// The medium as the server reported it (<c>image</c>, <c>audio</c>, <c>text</c>...): the step entry's <c>type</c>
+    /// when it has one, else the <c>{medium}</c> of a 0.9.7 object path <c>media/{medium}/{file}</c>; null when neither says.
+    /// </summary>
+    public string? Kind { get; init; }
+
+    /// <summary>
+    /// False when the source cannot say whether the object had a caption (a backup written before media.jsonl kept
+    /// them): <see cref="Caption"/> is then null for want of knowing, and an import lists the loss.
+    /// </summary>
+    public bool CaptionKnown { get; init; } = true;
+
+    /// <summary>What a server's object path and step entry say the medium is (see <see cref="Kind"/>).</summary>
+    public static string? KindOf(string serverPath, JsonElement stepEntry)
+    {
+        if (stepEntry.ValueKind == JsonValueKind.Object && stepEntry.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+            && type.GetString() is { Length: > 0 } reported)
+            return reported;
+        var parts = serverPath.Split('/');
+        return parts.Length == 3 && parts[0] == "media" && parts[1].Length > 0 ? parts[1] : null;
+    }
+}
 
 /// <summary>Run selection, in the SDK's dict form ("state" -> "FINISHED", "config.optimizer.lr" -> "0.01").</summary>
 public sealed record RunFilter(IReadOnlyList<string> States, IReadOnlyDictionary<string, string> Config)

@@ -101,7 +101,8 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, ISe
     }
 
     /// <summary>
-    /// The server's latest step per key: value statistics (0.9.x), else summaries; unknown stays null (a server without
+    /// The server's latest step per key: the resume summary once the server proved it true, else value statistics
+    /// (0.9.x), else summaries; unknown stays null (a server without
     /// either is recorded in backup.json's <c>unavailable</c>, and its series are kept as downloaded).
     /// </summary>
     private static async Task<Dictionary<string, long?>> LastStepsAsync(Run run, IReadOnlyList<string> keys, CancellationToken ct)
@@ -109,7 +110,7 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, ISe
         var result = new Dictionary<string, long?>(StringComparer.Ordinal);
         try
         {
-            foreach (var (key, last) in await Guard(() => run.LastStepsAsync(keys, ct)))
+            foreach (var (key, last) in await Guard(() => run.ExpectedLastStepsAsync(keys, ct)))
                 result[key] = last;
             return result;
         }
@@ -225,7 +226,7 @@ public sealed class SwanLabClientSource : ICrawlSource, IRequestStatsSource, ISe
             yield break;
         }
         foreach (var item in items.OrderBy(i => i.Key, StringComparer.Ordinal).ThenBy(i => i.Step).ThenBy(i => i.Path, StringComparer.Ordinal))
-            yield return new MediaItem(item.Key, item.Step, item.Path, item.Caption, item.Json);
+            yield return new MediaItem(item.Key, item.Step, item.Path, item.Caption, item.Json) { Kind = MediaItem.KindOf(item.Path, item.Json) };
     }
 
     public async Task DownloadMediaAsync(RunDetail run, MediaItem item, Stream destination, CancellationToken ct)

@@ -37,11 +37,12 @@ internal static class LogEndpoints
         var epoch = Math.Max(0, Json.QueryInt(ctx, "epoch", 0));
         var size = Math.Clamp(Json.QueryInt(ctx, "size", 1000), 1, 1000);
         var rank = Array.IndexOf(LevelOrder, level);
+        var all = Numbered(run.Logs, b.Faults.LogEpochs);
         var lines = (b.Faults.LogLevels switch
         {
-            LogLevelReading.AtOrAbove => run.Logs.All().Where(l => rank >= 0 && Array.IndexOf(LevelOrder, l.Level) >= rank),
-            LogLevelReading.Ignored => run.Logs.All(),
-            _ => run.Logs.All().Where(l => l.Level == level),
+            LogLevelReading.AtOrAbove => all.Where(l => rank >= 0 && Array.IndexOf(LevelOrder, l.Level) >= rank),
+            LogLevelReading.Ignored => all,
+            _ => all.Where(l => l.Level == level),
         }).ToArray();
         var page = (b.Faults.LogPaging switch
         {
@@ -68,6 +69,23 @@ internal static class LogEndpoints
             w.WriteNumber("count", lines.Length);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>The run's lines with their epochs as this server numbers them: as stored (one counter per run), or per level.</summary>
+    internal static IReadOnlyList<LogLine> Numbered(LogStream logs, LogEpochReading epochs)
+    {
+        if (epochs == LogEpochReading.PerRun)
+        {
+            return logs.All().ToArray();
+        }
+
+        var next = new Dictionary<string, long>(StringComparer.Ordinal);
+        return logs.All().Select(line =>
+        {
+            var epoch = next.GetValueOrDefault(line.Level) + 1;
+            next[line.Level] = epoch;
+            return line with { Epoch = epoch };
+        }).ToArray();
     }
 
     private static Task LogExport(HttpContext ctx, Backend b, JsonObject? body)

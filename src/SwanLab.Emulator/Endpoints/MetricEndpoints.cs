@@ -153,11 +153,21 @@ internal static class MetricEndpoints
     /// <summary>Resume summary: last step per key; <c>log</c> omitted (never null/[]) when there are no logs — 0.7.8 indexes [0].</summary>
     private static Task ResumeSummary(HttpContext ctx, Backend b)
     {
+        if (b.Faults.ResumeSummary == ResumeSummaryReading.Absent)
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            Json.SetReason(ctx, "Not Found");
+            ctx.Response.ContentType = "text/plain; charset=utf-8";
+            return ctx.Response.WriteAsync("No route");
+        }
+
         if (b.Dataset.FindRun(Json.Route(ctx, "experimentId")) is not { } run)
         {
             return Json.NotFound(ctx, "experiment");
         }
 
+        var withMedia = b.Faults.ResumeSummary != ResumeSummaryReading.WithoutMedia;
+        var logs = LogEndpoints.Numbered(run.Logs, b.Faults.LogEpochs);
         return Json.Write(ctx, w =>
         {
             w.WriteStartObject();
@@ -171,25 +181,29 @@ internal static class MetricEndpoints
             }
 
             w.WriteEndArray();
-            w.WriteStartArray("media");
-            foreach (var m in run.Media)
+            if (withMedia)
             {
-                if (m.Steps.Count > 0)
+                w.WriteStartArray("media");
+                foreach (var m in run.Media)
                 {
-                    w.WriteStartObject();
-                    w.WriteString("key", m.Key);
-                    w.WriteNumber("step", m.Steps[^1].Step);
-                    w.WriteEndObject();
+                    if (m.Steps.Count > 0)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("key", m.Key);
+                        w.WriteNumber("step", m.Steps[^1].Step);
+                        w.WriteEndObject();
+                    }
                 }
+
+                w.WriteEndArray();
             }
 
-            w.WriteEndArray();
-            if (run.Logs.Count > 0)
+            if (logs.Count > 0)
             {
                 w.WriteStartArray("log");
                 w.WriteStartObject();
                 w.WriteString("key", "log");
-                w.WriteNumber("step", run.Logs.At(run.Logs.Count - 1).Epoch);
+                w.WriteNumber("step", logs[^1].Epoch);
                 w.WriteEndObject();
                 w.WriteEndArray();
             }

@@ -92,4 +92,28 @@ internal static class ServerVariants
         LogLevelReading.Ignored => "ignored",
         _ => "exact",
     };
+
+    public static LogEpochReading ParseEpochs(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "per-run" => LogEpochReading.PerRun,
+        "per-level" => LogEpochReading.PerLevel,
+        _ => throw new ArgumentException($"unknown log epoch numbering '{text}' (per-run or per-level)"),
+    };
+
+    public static string Name(LogEpochReading epochs) => epochs == LogEpochReading.PerLevel ? "per-level" : "per-run";
+
+    public static ResumeSummaryReading ParseResumeSummary(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "full" => ResumeSummaryReading.Full,
+        "without-media" => ResumeSummaryReading.WithoutMedia,
+        "absent" => ResumeSummaryReading.Absent,
+        _ => throw new ArgumentException($"unknown resume summary '{text}' (full, without-media or absent)"),
+    };
+
+    public static string Name(ResumeSummaryReading summary) => summary switch
+    {
+        ResumeSummaryReading.WithoutMedia => "without-media",
+        ResumeSummaryReading.Absent => "absent",
+        _ => "full",
+    };
 }

@@ -119,12 +119,14 @@ public class RequestPacerSpecs
     }
 
     /// <summary>What a simulated crawl against a token-bucket server saw.</summary>
-    private sealed record Simulation(double SecondsTo90Percent, double ThrottledShare, double ServedPerSecondAfter, long Served, long Throttled);
+    private sealed record Simulation(double SecondsTo90Percent, double ThrottledShare, double ThrottledShareFirst2Seconds,
+        double ServedPerSecondAfter, long Served, long ServedInSecond2, long Throttled);
 
     /// <summary>
     /// <paramref name="workers"/> callers in a closed loop (acquire, send, wait for the answer) against a server with a
     /// token bucket of <paramref name="limit"/>/s holding one second's worth (as the emulator's), answering in
-    /// <paramref name="latencyMs"/> (a 429 at once, with Retry-After 1 s, which the throttled caller waits out).
+    /// <paramref name="latencyMs"/> (a 429 at once, with Retry-After 1 s, which the throttled caller waits out; the pacer
+    /// hears of it 1 ms later, the 429's way back, while the other callers go on).
     /// </summary>
     private static Simulation Simulate(RequestPacer pacer, ManualClock clock, double limit, int workers, int latencyMs, int seconds)
     {
@@ -133,10 +135,17 @@ public class RequestPacerSpecs
         var tokens = limit;
         var busyUntil = new long[workers];
         var servedAt = new List<int>();
-        long throttled = 0;
+        long throttled = 0, throttledFirst2Seconds = 0;
+        var reports = new Queue<int>();
         for (var step = 0; step < seconds * 1000 * stepsPerMs; step++)
         {
             tokens = Math.Min(limit, tokens + (limit / 1000 / stepsPerMs));
+            while (reports.Count > 0 && reports.Peek() <= step)
+            {
+                reports.Dequeue();
+                pacer.ReportThrottled(TimeSpan.FromSeconds(1));
+            }
+
             for (var w = 0; w < workers; w++)
             {
                 if (busyUntil[w] > step || !pacer.AttemptAcquire().IsAcquired)
@@ -150,7 +159,8 @@ public class RequestPacerSpecs
                 else
                 {
                     throttled++;
-                    pacer.ReportThrottled(TimeSpan.FromSeconds(1));
+                    throttledFirst2Seconds += step < 2000 * stepsPerMs ? 1 : 0;
+                    reports.Enqueue(step + stepsPerMs);
                     busyUntil[w] = step + (1000 * stepsPerMs);
                 }
             }
@@ -171,11 +181,16 @@ public class RequestPacerSpecs
         }
 
         var after = servedAt.Count(t => t >= 2000) / (seconds - 2.0);
-        return new Simulation(reached, (double)throttled / (servedAt.Count + throttled), after, servedAt.Count, throttled);
+        var servedFirst2Seconds = servedAt.Count(t => t < 2000);
+        return new Simulation(reached, (double)throttled / (servedAt.Count + throttled),
+            (double)throttledFirst2Seconds / Math.Max(1, servedFirst2Seconds + throttledFirst2Seconds), after, servedAt.Count,
+            servedAt.Count(t => t is >= 1000 and < 2000), throttled);
     }
 
     [Theory]
+    [InlineData(20)]
     [InlineData(50)]
+    [InlineData(200)]
     [InlineData(400)]
     [InlineData(1500)]
     public void Should_reach_90_percent_of_an_unknown_limit_within_2_seconds_with_few_429s(double limit)
@@ -188,21 +203,67 @@ public class RequestPacerSpecs
         // The served rate over a second first reaches 90% when that second ends, so "within 2 s" is judged at 2 s.
         Assert.True(run.SecondsTo90Percent <= 2, $"{run}");
         Assert.True(run.ThrottledShare < 0.03, $"{run}");
+        // Also while finding it: the first 429 comes with the callers' requests spaced, not all of them at once.
+        Assert.True(run.ThrottledShareFirst2Seconds < 0.03, $"{run}");
         Assert.True(run.ServedPerSecondAfter >= 0.9 * limit, $"{run}");
     }
 
     [Fact]
-    public void Should_not_pace_at_all_until_the_server_first_throttles()
+    public void Should_reach_the_callers_full_speed_within_a_second_while_the_server_never_throttles()
     {
         var clock = new ManualClock();
         var pacer = RequestPacer.Adaptive(clock: clock);
 
-        // 64 callers with 10 ms answers can make 6,400 requests/s: an unknown server gets all of them at once.
+        // 64 callers with 10 ms answers can make 6,400 requests/s: slow start doubles to that within the first second.
         var run = Simulate(pacer, clock, limit: 1_000_000, workers: 64, latencyMs: 10, seconds: 3);
 
         Assert.True(pacer.Unbounded);
-        Assert.InRange(run.Served, 0.95 * 3 * 6_400, 3 * 6_400 + 64);
+        Assert.InRange(run.ServedInSecond2, 0.95 * 6_400, 6_400 + 64);
         Assert.Equal(0, run.Throttled);
+    }
+
+    [Fact]
+    public void Should_start_paced_and_double_every_100_ms_while_demand_keeps_up()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+
+        Assert.Equal(100, pacer.CurrentRate);
+        Assert.True(pacer.AttemptAcquire().IsAcquired);
+        Assert.False(pacer.AttemptAcquire().IsAcquired);   // spaced from the first request: the next slot is 10 ms away
+        clock.Advance(TimeSpan.FromSeconds(2));             // idle: nobody asked, so no doubling
+        Assert.True(pacer.AttemptAcquire().IsAcquired);
+        Assert.Equal(100, pacer.CurrentRate);
+
+        Saturate(pacer, clock, TimeSpan.FromMilliseconds(505));
+
+        Assert.Equal(3_200, pacer.CurrentRate);             // 100 -> 200 -> 400 -> 800 -> 1600 -> 3200
+        Assert.True(pacer.Unbounded);
+    }
+
+    [Fact]
+    public void Should_start_at_the_limit_of_the_token_bucket_its_requests_emptied_at_the_first_429()
+    {
+        // A server with a token bucket of 50/s holding one second's worth, as the emulator's; callers as fast as allowed.
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+        double tokens = 50;
+        while (pacer.Unbounded)
+        {
+            tokens = Math.Min(50, tokens + 0.05);
+            while (pacer.Unbounded && pacer.AttemptAcquire().IsAcquired)
+            {
+                if (tokens >= 1) tokens--;
+                else pacer.ReportThrottled(TimeSpan.FromSeconds(1));
+            }
+
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        // Slow start passed 50/s well before the bucket ran dry; what it accepted over the last second was more than 50.
+        Assert.InRange(pacer.Ceiling!.Value, 47, 53);
+        Assert.InRange(pacer.CurrentRate, 0.9 * 47, 0.9 * 53);
+        Assert.Equal(1, pacer.Throttles);
     }
 
     /// <summary>Starts <paramref name="count"/> queued acquisitions; each records the fake time it was granted at.</summary>

@@ -102,11 +102,12 @@ public sealed class ServerVariantExportSpecs : IDisposable
 
         // Identical: every run.json (configs included), workspace.json, series file and metrics/index.json (the legacy
         // server's 0.7.8 summaries give the same last steps as the House value statistics). What may differ:
-        // project.json (a 0.7.8-era server's projects predate multi-view projects and carry no "version"), logs.jsonl
-        // and media/ (the legacy server has no such reads), and the manifest and backup.json that describe them.
+        // project.json (a 0.7.8-era server's projects predate multi-view projects and carry no "version"), logs.jsonl,
+        // media/ and media.jsonl (the legacy server has no such reads), and the manifest and backup.json that describe them.
         static bool Comparable(string path) =>
             !path.EndsWith("/" + BackupLayout.ProjectFileName, StringComparison.Ordinal) &&
             !path.EndsWith("/" + BackupLayout.LogsFileName, StringComparison.Ordinal) &&
+            !path.EndsWith("/" + BackupLayout.MediaIndexFileName, StringComparison.Ordinal) &&
             !path.Contains("/" + BackupLayout.MediaFolderName + "/", StringComparison.Ordinal) &&
             path != BackupLayout.ManifestFileName;
         var houseFiles = BackupTree.Hashes(house.OutputDirectory).Where(f => Comparable(f.Key)).ToList();

@@ -47,7 +47,6 @@ public sealed class ImportSpecs : IAsyncLifetime
     {
         Crawl = Crawl(),
         StateDirectory = Path.Combine(_dir.Path, state),
-        SourceKeepsCaptions = false,
     };
 
     private async Task<ImportResult> ImportAsync(IImportTarget target, ImportSettings settings) =>
