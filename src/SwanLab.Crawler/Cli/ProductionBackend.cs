@@ -65,11 +65,13 @@ internal sealed class ProductionBackend : ICrawlerBackend
             : Cluster.ClusterCrawlRunner.RunAsync(settings, source, events, Cluster.ClusterTimings.Default, ct, secrets,
                 configure: akka => ClusterEdges(akka, source), started: null));
 
-    /// <summary>What a cluster node runs beside the engine: its share of the request budget.</summary>
+    /// <summary>What a cluster node runs beside the engine: its share of the request budget, its line in the nodes table.</summary>
     void ClusterEdges(Akka.Hosting.AkkaConfigurationBuilder akka, ICrawlSource source)
     {
         if (budgets.TryGetValue(source, out var budget))
             Cluster.Budget.ClusterBudgetHosting.AddClusterBudget(akka, new Cluster.Budget.PacerBudget(budget.Pacer), budget.Rate);
+        var counted = source as IRequestStatsSource;
+        Cluster.NodeStats.NodeStatsHosting.AddNodeStats(akka, () => counted?.RequestStats.Requests ?? 0);
     }
 
     public async Task<StatusView> ReadStatusAsync(string backupFolder, CancellationToken ct)
