@@ -6,6 +6,7 @@ namespace SwanLab.Emulator;
 public sealed class EmulatorStats
 {
     private readonly ConcurrentDictionary<string, long> _byEndpoint = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RunReadCounters> _byRun = new(StringComparer.Ordinal);
     private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private long _total;
     private long _rateLimited;
@@ -20,6 +21,16 @@ public sealed class EmulatorStats
         Interlocked.Increment(ref _total);
         _byEndpoint.AddOrUpdate(endpoint, 1, static (_, n) => n + 1);
     }
+
+    /// <summary>The run's detail (with profile) was requested; <paramref name="runPath"/> is "workspace/project/cuid".</summary>
+    internal void CountRunDetail(string runPath) => Interlocked.Increment(ref _byRun.GetOrAdd(runPath, static _ => new()).Detail);
+
+    /// <summary>A metric export of the run (House CSV export or the 0.7.8 column CSV; once per request that names it).</summary>
+    internal void CountMetricExport(string runPath) => Interlocked.Increment(ref _byRun.GetOrAdd(runPath, static _ => new()).MetricExports);
+
+    /// <summary>How often the run's detail and its metric exports were requested so far.</summary>
+    public RunReads ReadsOf(string runPath) =>
+        _byRun.TryGetValue(runPath, out var c) ? c.Snapshot() : new RunReads(0, 0);
 
     internal void CountRateLimited() => Interlocked.Increment(ref _rateLimited);
 
@@ -51,8 +62,23 @@ public sealed class EmulatorStats
         System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalSeconds)
     {
         Writes = Writes.Snapshot(),
+        RunReads = new SortedDictionary<string, RunReads>(_byRun.ToDictionary(e => e.Key, e => e.Value.Snapshot()), StringComparer.Ordinal),
     };
+
+    private sealed class RunReadCounters
+    {
+        public long Detail;
+        public long MetricExports;
+
+        public RunReads Snapshot() => new(Interlocked.Read(ref Detail), Interlocked.Read(ref MetricExports));
+    }
 }
+
+/// <summary>
+/// What a client read of one run: its detail (<c>GET .../runs/{id}</c>) and metric exports. A crawl that exports every
+/// run once reads each detail once; a run read twice was exported twice (e.g. re-homed from a dead cluster node).
+/// </summary>
+public sealed record RunReads(long Detail, long MetricExports);
 
 /// <summary>
 /// Counters at one moment. Endpoint keys are "METHOD route-template"; requests that matched no route count as
@@ -69,6 +95,9 @@ public sealed record EmulatorStatsSnapshot(
     long InjectedMalformed,
     double UptimeSeconds)
 {
+    /// <summary>Per run path ("workspace/project/cuid"), how often its detail and metric exports were requested.</summary>
+    public IReadOnlyDictionary<string, RunReads> RunReads { get; init; } = new Dictionary<string, RunReads>();
+
     /// <summary>What uploads wrote: projects/experiments created, points, duplicate steps, log lines, media.</summary>
     public EmulatorWriteStats Writes { get; init; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 

@@ -43,6 +43,8 @@ public sealed class RequestPacer : RateLimiter
     private readonly TimeProvider _clock;
     private double _rate;
     private double? _ceiling;
+    // A bound set from outside (a cluster node's share of a cluster-wide budget); null = none.
+    private double? _limit;
     private long _nextSlotTicks;
     private long _lastAdjustTicks;
     private long? _lastDecreaseTicks;
@@ -99,8 +101,45 @@ public sealed class RequestPacer : RateLimiter
     /// <summary>True while an adaptive pacer started without a rate is in slow start: no 429 yet.</summary>
     public bool Unbounded { get { lock (_gate) { return _unbounded; } } }
 
-    /// <summary>The rate requests are currently spaced at.</summary>
-    public double CurrentRate { get { lock (_gate) { return _rate; } } }
+    /// <summary>The rate requests are currently spaced at (never above <see cref="Limit"/>).</summary>
+    public double CurrentRate { get { lock (_gate) { return PacedRate; } } }
+
+    /// <summary>The bound <see cref="SetCeiling"/> set, if any.</summary>
+    public double? Limit { get { lock (_gate) { return _limit; } } }
+
+    /// <summary>
+    /// Bounds the rate from outside, e.g. to this process's share of a budget several processes spend: requests are
+    /// spaced at no more than <paramref name="requestsPerSecond"/> (an adaptive pacer, in slow start or not, does not
+    /// grow past it); null lifts the bound. A lower bound applies at once, also to requests
+    /// already waiting.
+    /// </summary>
+    public void SetCeiling(double? requestsPerSecond)
+    {
+        if (requestsPerSecond is { } given && (!(given > 0) || double.IsInfinity(given)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(requestsPerSecond), requestsPerSecond, "The ceiling must be a positive number.");
+        }
+
+        lock (_gate)
+        {
+            var before = PacedRate;
+            _limit = requestsPerSecond;
+            if (_adaptive)
+            {
+                // What it learns from here on starts within the bound; a fixed rate stays what it was given.
+                _rate = Math.Min(_rate, Math.Max(_minRate, _limit ?? double.PositiveInfinity));
+            }
+
+            if (PacedRate < before)
+            {
+                var now = _clock.GetTimestamp();
+                _nextSlotTicks = Math.Min(Math.Max(_nextSlotTicks, now), now + ToTicks(TimeSpan.FromSeconds(1 / PacedRate)));
+                _bookingGeneration++;
+            }
+        }
+    }
+
+    private double PacedRate => _limit is { } limit ? Math.Min(_rate, limit) : _rate;
 
     /// <summary>The lowest rate that has been throttled recently, if any (adaptive mode).</summary>
     public double? Ceiling { get { lock (_gate) { return _ceiling; } } }
@@ -277,7 +316,7 @@ public sealed class RequestPacer : RateLimiter
                     // Timers that fire late (a starved machine) would release every overdue waiter at once: a burst
                     // that a token bucket answers with 429s. Releases keep at least half a slot apart instead.
                     var now = _clock.GetTimestamp();
-                    var spaced = _lastReleaseTicks + (ToTicks(TimeSpan.FromSeconds(permitCount / _rate)) / 2);
+                    var spaced = _lastReleaseTicks + (ToTicks(TimeSpan.FromSeconds(permitCount / PacedRate)) / 2);
                     if (now < spaced && !Idle)
                     {
                         wait = Elapsed(now, spaced);
@@ -299,7 +338,7 @@ public sealed class RequestPacer : RateLimiter
     {
         Adjust(now);
         var start = Idle ? now : Math.Max(now, _nextSlotTicks);
-        _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
+        _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / PacedRate));
 
         if (!counted)
         {
@@ -319,7 +358,7 @@ public sealed class RequestPacer : RateLimiter
     }
 
     /// <summary>Slow start with no request in flight and none queued: the next one needs no spacing.</summary>
-    private bool Idle => _unbounded && Interlocked.Read(ref _inFlight) == 0 && Interlocked.Read(ref _waitingNow) == 0;
+    private bool Idle => _unbounded && _limit is null && Interlocked.Read(ref _inFlight) == 0 && Interlocked.Read(ref _waitingNow) == 0;
 
     /// <summary>Adaptive growth: only while demand saturates the current rate, so an idle crawl doesn't inflate it.</summary>
     private void Adjust(long now)
@@ -351,7 +390,7 @@ public sealed class RequestPacer : RateLimiter
                 _ceiling = null;
             }
 
-            _rate = Math.Clamp(_rate, _minRate, _maxRate);
+            _rate = Math.Clamp(_rate, _minRate, Math.Max(_minRate, Math.Min(_maxRate, _limit ?? _maxRate)));
         }
 
         _lastAdjustTicks = now;

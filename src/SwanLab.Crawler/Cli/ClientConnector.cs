@@ -110,10 +110,12 @@ internal static class ClientConnector
 internal sealed class SignedInClient(SwanLabApi api, RequestPacer pacer) : IAsyncDisposable
 {
     public SwanLabApi Api { get; } = api;
+    /// <summary>The request budget of this host; a cluster node bounds it to its share (<see cref="RequestPacer.SetCeiling"/>).</summary>
+    public RequestPacer Pacer { get; } = pacer;
 
     public async ValueTask DisposeAsync()
     {
         await Api.DisposeAsync();
-        pacer.Dispose();
+        Pacer.Dispose();
     }
 }

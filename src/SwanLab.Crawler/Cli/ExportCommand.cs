@@ -382,7 +382,7 @@ internal static class ExportCommand
         output.Human.MarkupLineInterpolated(
             $"Started {lines.Count} more nodes on 127.0.0.1:{ports[1]}-{ports[^1]} (seed 127.0.0.1:{ports[0]}); their output is in [blue]{folder}[/]/node-<i>.log.");
         output.Log?.Info($"--nodes {ports.Length}: this node 127.0.0.1:{ports[0]}, children (pids {string.Join(", ", children.ProcessIds)}) on ports {ports[1]}-{ports[^1]}");
-        output.Result["nodes"] = ports.Length;
+        output.Result["localNodes"] = ports.Length;
         return children;
     }
 

@@ -44,7 +44,7 @@ internal static class HelpText
             text.Append("  ").AppendLine(example);
         text.AppendLine();
 
-        if (command.Name is "export" or "migrate")
+        if (command.Name == "export")
         {
             // Not under "Examples:": those run as printed, and a node waiting for its seeds runs until they come.
             text.AppendLine("Cluster mode (one crawl on several processes: the same command and folder on every node):");
@@ -105,16 +105,12 @@ internal static class HelpText
         ("swanlab-crawler migrate --from-host https://a.example.com --to-host https://b.example.com --state-dir migration", "keys: SWANLAB_FROM_API_KEY, SWANLAB_TO_API_KEY"),
     ]);
 
-    static string[] ClusterExamples(string command)
-    {
-        var rest = command == "export" ? "export --out /shared/backup" : "migrate --from-host https://a.example.com --to-host https://b.example.com --state-dir /shared/migration";
-        return Align(
-        [
-            ($"swanlab-crawler {rest} --cluster-host 10.0.0.1 --cluster-port 4053", "the first node (forms the cluster)"),
-            ($"swanlab-crawler {rest} --cluster-host 10.0.0.2 --seed-node 10.0.0.1:4053", "every other node"),
-            ($"swanlab-crawler {(command == "export" ? "export --demo --out backup" : rest)} --nodes 3", "three nodes on this machine"),
-        ]);
-    }
+    static string[] ClusterExamples(string command) => Align(
+    [
+        ($"swanlab-crawler {command} --out /shared/backup --cluster-host 10.0.0.1 --cluster-port 4053", "the first node (forms the cluster)"),
+        ($"swanlab-crawler {command} --out /shared/backup --cluster-host 10.0.0.2 --seed-node 10.0.0.1:4053", "every other node"),
+        ($"swanlab-crawler {command} --demo --out backup --nodes 3", "three nodes on this machine"),
+    ]);
 
     static string[] Align((string Command, string Comment)[] lines)
     {

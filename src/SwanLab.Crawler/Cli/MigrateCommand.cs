@@ -33,7 +33,7 @@ internal static class MigrateCommand
             fromHost, toHost, fromKey, toKey, stateDir, fromRate, toRate,
         };
         foreach (var option in shared.All) command.Options.Add(option);
-        foreach (var option in cluster.All) command.Options.Add(option);
+        foreach (var option in cluster.All.Where(o => o != cluster.Nodes)) command.Options.Add(option);
         var modes = OutputOptions.AddTo(command);
         command.SetAction((parse, ct) => RunAsync(env, backend, imports, new Sides(parse.GetValue(fromHost), parse.GetValue(toHost),
             parse.GetValue(fromKey), parse.GetValue(toKey), parse.GetValue(stateDir), parse.GetValue(fromRate), parse.GetValue(toRate)),
@@ -67,7 +67,9 @@ internal static class MigrateCommand
                 ClusterHost = clusterFlags.Host, ClusterPort = clusterFlags.Port,
                 ClusterSeedNodes = clusterFlags.SeedNodes.Count > 0 ? clusterFlags.SeedNodes : null,
             }.Over(below));
-            settings = settings with { Crawl = settings.Crawl with { Cluster = cluster } };
+            // The cluster engine runs exports only: every node would migrate everything on its own.
+            if (cluster is not null)
+                return output.Usage("migrate does not run in cluster mode yet (only export does): leave out --cluster-host, --cluster-port and --seed-node (and cluster.* / SWANLAB_CRAWLER_CLUSTER_*) and run it as one process.");
         }
         catch (Exception e) when (e is ArgumentException or SettingsException)
         {

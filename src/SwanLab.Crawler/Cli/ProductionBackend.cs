@@ -18,6 +18,10 @@ internal sealed class ProductionBackend : ICrawlerBackend
 {
     // Keys this process has handed to the client; passed to the checkpoint so it can refuse to store them.
     readonly List<string> secrets = [];
+    // Each signed-in source's request budget and the rate the user gave it (null: adaptive), for a cluster node's share.
+    readonly System.Runtime.CompilerServices.ConditionalWeakTable<ICrawlSource, SourceBudget> budgets = new();
+
+    sealed record SourceBudget(RequestPacer Pacer, double? Rate);
 
     public async Task<DemoServer> StartDemoAsync(CancellationToken ct)
     {
@@ -32,7 +36,9 @@ internal sealed class ProductionBackend : ICrawlerBackend
         if (connection.ApiKey is { } explicitKey)
             secrets.Add(explicitKey);
         var client = await ClientConnector.ConnectAsync(connection, observer, ct);
-        return new ConnectedSource(new SwanLabClientSource(client.Api), client);
+        var source = new SwanLabClientSource(client.Api);
+        budgets.AddOrUpdate(source, new SourceBudget(client.Pacer, connection.RequestsPerSecond));
+        return new ConnectedSource(source, client);
     }
 
     public async Task<PlanView> PlanAsync(CrawlSettings settings, ICrawlSource source, CancellationToken ct)
@@ -56,7 +62,17 @@ internal sealed class ProductionBackend : ICrawlerBackend
     public Task<CrawlResult> RunAsync(CrawlSettings settings, ICrawlSource source, ChannelWriter<CrawlEvent> events, CancellationToken ct) =>
         Translate(source.Identity.Host, () => settings.Cluster is null
             ? CrawlRunner.RunAsync(settings, source, events, ct, secrets)
-            : Cluster.ClusterCrawlRunner.RunAsync(settings, source, events, ct, secrets));
+            : Cluster.ClusterCrawlRunner.RunAsync(settings, source, events, Cluster.ClusterTimings.Default, ct, secrets,
+                configure: akka => ClusterEdges(akka, source), started: null));
+
+    /// <summary>What a cluster node runs beside the engine: its share of the request budget, its line in the nodes table.</summary>
+    void ClusterEdges(Akka.Hosting.AkkaConfigurationBuilder akka, ICrawlSource source)
+    {
+        if (budgets.TryGetValue(source, out var budget))
+            Cluster.Budget.ClusterBudgetHosting.AddClusterBudget(akka, new Cluster.Budget.PacerBudget(budget.Pacer), budget.Rate);
+        var counted = source as IRequestStatsSource;
+        Cluster.NodeStats.NodeStatsHosting.AddNodeStats(akka, () => counted?.RequestStats.Requests ?? 0);
+    }
 
     public async Task<StatusView> ReadStatusAsync(string backupFolder, CancellationToken ct)
     {

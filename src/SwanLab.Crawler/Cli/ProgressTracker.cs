@@ -25,6 +25,9 @@ internal sealed record ProgressSnapshot(int Workspaces, int Projects, int RunsTo
 
     /// <summary>Average write rate since the command started.</summary>
     public double BytesPerSecond => Elapsed.TotalSeconds > 0 ? Bytes / Elapsed.TotalSeconds : 0;
+
+    /// <summary>The nodes of a cluster crawl as last heard (empty for a crawl of one process).</summary>
+    public IReadOnlyList<NodeStatus> Nodes { get; init; } = [];
 }
 
 /// <summary>
@@ -37,6 +40,7 @@ internal sealed class ProgressTracker(TimeSpan rateWindow)
     readonly List<CrawlEvent.RunFailed> failures = [];
     // Points the current attempt at each run in flight has streamed; void when the attempt fails or is retried.
     readonly Dictionary<string, long> streaming = new(StringComparer.Ordinal);
+    IReadOnlyList<NodeStatus> nodes = [];
     int workspaces, projects, runsTotal, done, skipped, failed;
     long committedPoints, unattributedPoints, bytes, requests, retries, rateLimited, streamingPoints;
 
@@ -86,6 +90,9 @@ internal sealed class ProgressTracker(TimeSpan rateWindow)
                 rateLimited = Math.Max(rateLimited, r.RateLimited);
                 requestSamples.Enqueue((now, requests));
                 break;
+            case CrawlEvent.ClusterNodes c:
+                nodes = c.Nodes;
+                break;
         }
     }
 
@@ -117,6 +124,6 @@ internal sealed class ProgressTracker(TimeSpan rateWindow)
         // completed runs' own counts take over (never both).
         var points = committedPoints + streamingPoints + (unattributedPoints > committedPoints ? unattributedPoints - committedPoints : 0);
         return new ProgressSnapshot(workspaces, projects, total, done, skipped, failed, streaming.Count, points, requests,
-            retries, rateLimited, rate, now, eta, bytes, streamingPoints);
+            retries, rateLimited, rate, now, eta, bytes, streamingPoints) { Nodes = nodes };
     }
 }

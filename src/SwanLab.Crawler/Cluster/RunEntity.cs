@@ -137,8 +137,15 @@ public sealed class RunEntity : ReceiveActor
         _attempt = Context.ActorOf(RunExportActor.Props(context, summary, request.Attempt, request.Previous),
             ActorNames.For("run", request.RunPath, request.Attempt));
         Context.Watch(_attempt);
+        Context.System.EventStream.Publish(new NodeStats.NodeStatsProtocol.RunStarted(request.RunPath));
         Context.SetReceiveTimeout(null);
         _requester.Tell(new RunEntityProtocol.RunExportStarted(request.RunPath, request.AttemptId, Self));
+    }
+
+    protected override void PostStop()
+    {
+        // The node's stats count runs in flight; an entity stopped with its attempt still running ends it too.
+        if (_attempt is not null) Context.System.EventStream.Publish(new NodeStats.NodeStatsProtocol.RunEnded(_runPath));
     }
 
     private void SetRequester(IActorRef requester)
@@ -171,6 +178,7 @@ public sealed class RunEntity : ReceiveActor
         Context.Unwatch(_attempt);
         Context.Stop(_attempt);
         _attempt = null;
+        Context.System.EventStream.Publish(new NodeStats.NodeStatsProtocol.RunEnded(_runPath));
         _pendingRecord = null;
         OnOutcomeOf(outcome);
     }
@@ -180,6 +188,7 @@ public sealed class RunEntity : ReceiveActor
         if (terminated.ActorRef.Equals(_attempt))
         {
             _attempt = null;
+            Context.System.EventStream.Publish(new NodeStats.NodeStatsProtocol.RunEnded(_runPath));
             _pendingRecord = null;
             if (_stopping)
             {

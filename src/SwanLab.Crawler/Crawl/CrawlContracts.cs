@@ -65,7 +65,15 @@ public abstract record CrawlEvent : Cluster.Serialization.ICrawlClusterMessage
     public sealed record PointsWritten(long Points, string? RunPath = null) : CrawlEvent;
     /// <summary>HTTP-level counters from the source, cumulative.</summary>
     public sealed record RequestStats(long Requests, long Retries, long RateLimited) : CrawlEvent;
+    /// <summary>The nodes of a cluster crawl as this node last heard of them (about once a second).</summary>
+    public sealed record ClusterNodes(IReadOnlyList<NodeStatus> Nodes) : CrawlEvent;
 }
+
+/// <summary>
+/// One node of a cluster crawl: its address, whether it is up (false: unreachable, or gone), the runs it is exporting
+/// and the API requests per second it sends.
+/// </summary>
+public sealed record NodeStatus(string Address, bool Up, int RunsInFlight, double RequestsPerSecond);
 
 /// <summary>How an export ended.</summary>
 public sealed record CrawlResult(int Workspaces, int Projects, int RunsTotal, int RunsDone, int RunsSkipped,

@@ -40,9 +40,13 @@ internal static class RunEndpoints
                 return Json.NotFound(ctx, "project");
             }
 
-            return EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is { } run
-                ? Json.Write(ctx, w => Writers.Run(w, run, b.Dataset, RunView.Detail))
-                : Json.NotFound(ctx, "experiment");
+            if (EmulatorDataset.FindRun(project, Json.Route(ctx, "id")) is not { } run)
+            {
+                return Json.NotFound(ctx, "experiment");
+            }
+
+            b.Stats.CountRunDetail(project.Path + "/" + run.Cuid);
+            return Json.Write(ctx, w => Writers.Run(w, run, b.Dataset, RunView.Detail));
         }));
 
         app.MapDelete(RunsBase + "/{id}", b.Authed((ctx, _) =>

@@ -37,6 +37,7 @@ internal static class ScalarReadEndpoints
             return Json.NotFound(ctx, "column");
         }
 
+        b.Stats.CountMetricExport(run.Project.Path + "/" + run.Cuid);
         var cosKey = b.Store.PutExport("csv", "csv", "column\n" + run.Cuid + "\n" + key,
             new ScalarCsvObject([new CsvColumn(run.Name + "-" + key, series)]));
         var url = b.Store.Presign(cosKey, "GET");
@@ -162,6 +163,14 @@ internal static class ScalarReadEndpoints
         if (columns.Length == 0)
         {
             return Json.BadRequest(ctx, "columns required");
+        }
+
+        foreach (var cuid in columns.Select(c => Json.Str(c["experimentId"])).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            if (b.Dataset.FindRun(cuid) is { } exported)
+            {
+                b.Stats.CountMetricExport(exported.Project.Path + "/" + exported.Cuid);
+            }
         }
 
         var style = b.Options.ExportColumns;

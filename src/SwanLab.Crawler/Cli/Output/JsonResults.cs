@@ -42,6 +42,11 @@ internal static class JsonResults
             {
                 ["total"] = progress.Requests, ["retries"] = progress.Retries, ["rateLimited"] = progress.RateLimited,
             };
+        if (progress is { Nodes.Count: > 0 } cluster)
+            result["nodes"] = new JsonArray(cluster.Nodes.Select(n => (JsonNode)new JsonObject
+            {
+                ["address"] = n.Address, ["up"] = n.Up, ["runsInFlight"] = n.RunsInFlight, ["requestsPerSecond"] = n.RequestsPerSecond,
+            }).ToArray());
         result["durationSeconds"] = Math.Round(elapsed.TotalSeconds, 3);
         result["errorsFile"] = Path.Combine(folder, Backup.BackupLayout.ErrorsFileName);
         result["failures"] = new JsonArray(crawl.Failures.Select(f => (JsonNode)new JsonObject

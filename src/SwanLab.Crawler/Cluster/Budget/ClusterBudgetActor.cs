@@ -1,0 +1,180 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using SwanLab.Client.RateLimiting;
+using SwanLab.Crawler.Cluster.Serialization;
+
+namespace SwanLab.Crawler.Cluster.Budget;
+
+/// <summary>What the cluster budget does to this node's request budget (its <see cref="RequestPacer"/>).</summary>
+public interface INodeRequestBudget
+{
+    /// <summary>Bounds this node's rate (its share of a cluster-wide rate); null lifts the bound.</summary>
+    void SetCeiling(double? requestsPerSecond);
+
+    /// <summary>429s this node's requests got so far.</summary>
+    long Throttles { get; }
+
+    /// <summary>Another node was throttled by the same server: cut as if this node had been.</summary>
+    void ThrottledElsewhere();
+
+    /// <summary>The rate this node's requests are spaced at now.</summary>
+    double CurrentRate { get; }
+}
+
+/// <summary>A node's <see cref="RequestPacer"/> as the cluster budget sees it.</summary>
+public sealed class PacerBudget(RequestPacer pacer) : INodeRequestBudget
+{
+    public void SetCeiling(double? requestsPerSecond) => pacer.SetCeiling(requestsPerSecond);
+    public long Throttles => pacer.Throttles;
+    public void ThrottledElsewhere() => pacer.ReportThrottled();
+    public double CurrentRate => pacer.CurrentRate;
+}
+
+/// <summary>Messages of the cluster-wide request budget.</summary>
+public static class ClusterBudgetProtocol
+{
+    /// <summary>The DistributedPubSub topic nodes tell each other about the server's 429s on.</summary>
+    public const string Topic = "crawl-budget";
+
+    /// <summary><paramref name="Node"/>'s requests were throttled (<paramref name="Throttles"/> more 429s since it last said).</summary>
+    public sealed record NodeThrottled(string Node, long Throttles, double RateAfter) : ICrawlClusterMessage;
+
+    /// <summary>Ask: what this node's budget is now (answered with <see cref="BudgetState"/>).</summary>
+    public sealed record GetBudgetState
+    {
+        public static GetBudgetState Instance { get; } = new();
+    }
+
+    /// <param name="CrawlerMembers">Up members with the crawler role this node counts (itself included).</param>
+    /// <param name="Ceiling">The share this node's pacer is bounded to; null in adaptive mode.</param>
+    /// <param name="ThrottlesHeard">429s other nodes reported, each passed on to this node's pacer.</param>
+    public sealed record BudgetState(int CrawlerMembers, double? Ceiling, long ThrottlesHeard);
+
+    internal sealed record CheckThrottles
+    {
+        public static CheckThrottles Instance { get; } = new();
+    }
+}
+
+/// <summary>
+/// One node's part of a cluster-wide request budget. With a cluster rate (<c>--rate-limit N</c>) it bounds this node's
+/// pacer to N / (Up members with the crawler role), re-split on every membership change, so the cluster as a whole
+/// never asks for more than N however many nodes join or leave. An unreachable member still counts until it is
+/// removed: its process may well be alive and spending its share. In adaptive mode (no rate) each node learns the
+/// server's limit from its own 429s, and tells the others: a node that hears another was throttled cuts its own rate
+/// as if it had been, so nodes back off together and the sum of their rates stays under the server's limit instead
+/// of one node absorbing the 429s while the others keep growing.
+/// On failure: it holds no state it cannot rebuild (membership comes again on subscription, the ceiling is recomputed),
+/// so the default restart is right; it never blocks.
+/// </summary>
+public sealed class ClusterBudgetActor : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan DefaultCheckInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly INodeRequestBudget _budget;
+    private readonly double? _clusterRate;
+    private readonly string _role;
+    private readonly IActorRef _mediator;
+    private readonly TimeSpan _checkInterval;
+    private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+    private readonly HashSet<Address> _crawlers = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private string _self = "";
+    private long _throttlesSeen;
+    private long _throttlesInduced;
+    private long _throttlesHeard;
+    private double? _ceiling;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="clusterRate">Requests per second for the whole cluster; null = adaptive.</param>
+    /// <param name="mediator">DistributedPubSub's mediator.</param>
+    public static Props Props(INodeRequestBudget budget, double? clusterRate, IActorRef mediator, string role = ClusterCrawlHosting.Role,
+        TimeSpan? checkInterval = null) =>
+        Akka.Actor.Props.Create(() => new ClusterBudgetActor(budget, clusterRate, mediator, role, checkInterval ?? DefaultCheckInterval));
+
+    public ClusterBudgetActor(INodeRequestBudget budget, double? clusterRate, IActorRef mediator, string role, TimeSpan checkInterval)
+    {
+        _budget = budget;
+        _clusterRate = clusterRate;
+        _role = role;
+        _mediator = mediator;
+        _checkInterval = checkInterval;
+
+        Receive<ClusterEvent.CurrentClusterState>(state =>
+        {
+            _crawlers.Clear();
+            foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up && m.HasRole(_role)))
+                _crawlers.Add(member.Address);
+            Split();
+        });
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            if (up.Member.HasRole(_role) && _crawlers.Add(up.Member.Address)) Split();
+        });
+        // Leaving (graceful) or removed (downed): its share goes to the others.
+        Receive<ClusterEvent.MemberLeft>(left => Forget(left.Member.Address));
+        Receive<ClusterEvent.MemberExited>(exited => Forget(exited.Member.Address));
+        Receive<ClusterEvent.MemberRemoved>(removed => Forget(removed.Member.Address));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<SubscribeAck>(_ => { });
+        Receive<ClusterBudgetProtocol.CheckThrottles>(_ => CheckThrottles());
+        Receive<ClusterBudgetProtocol.NodeThrottled>(OnNodeThrottled);
+        Receive<ClusterBudgetProtocol.GetBudgetState>(_ =>
+            Sender.Tell(new ClusterBudgetProtocol.BudgetState(_crawlers.Count, _ceiling, _throttlesHeard)));
+    }
+
+    protected override void PreStart()
+    {
+        _self = _cluster.SelfAddress.ToString();
+        _throttlesSeen = _budget.Throttles;
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
+        _mediator.Tell(new Subscribe(ClusterBudgetProtocol.Topic, Self));
+        Timers.StartPeriodicTimer("check-throttles", ClusterBudgetProtocol.CheckThrottles.Instance, _checkInterval);
+        Split();
+    }
+
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+    }
+
+    private void Forget(Address address)
+    {
+        if (_crawlers.Remove(address)) Split();
+    }
+
+    private void Split()
+    {
+        if (_clusterRate is not { } rate) return;
+        // Before this node's own Up is seen it counts itself, so it never starts with more than the whole budget.
+        var members = Math.Max(1, _crawlers.Count);
+        var share = rate / members;
+        if (_ceiling == share) return;
+        _ceiling = share;
+        _budget.SetCeiling(share);
+        _log.Info("cluster request budget {0}/s split over {1} crawler nodes: {2:0.###}/s here", rate, members, share);
+    }
+
+    /// <summary>Tells the others of this node's own new 429s (not of those it was told of and passed on).</summary>
+    private void CheckThrottles()
+    {
+        var total = _budget.Throttles;
+        var own = total - _throttlesSeen - _throttlesInduced;
+        _throttlesSeen = total;
+        _throttlesInduced = 0;
+        if (own <= 0 || _clusterRate is not null) return;
+        _mediator.Tell(new Publish(ClusterBudgetProtocol.Topic, new ClusterBudgetProtocol.NodeThrottled(_self, own, _budget.CurrentRate)));
+    }
+
+    private void OnNodeThrottled(ClusterBudgetProtocol.NodeThrottled heard)
+    {
+        if (heard.Node == _self || _clusterRate is not null) return;
+        _throttlesHeard += heard.Throttles;
+        // One cut per report: the pacer itself ignores cuts closer together than one overshoot's echo.
+        _throttlesInduced++;
+        _budget.ThrottledElsewhere();
+    }
+}
