@@ -21,10 +21,18 @@ public sealed partial class SwanLabUploader
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(points);
         var epochs = Options.LegacyItemFields ? OrdinalsPerKey(points, p => p.Key) : null;
+        // A batch is mostly one key: its escaped UTF-8 form is made once, not per point.
+        string? lastKey = null;
+        var lastEncoded = default(JsonEncodedText);
         return PostItemsAsync(run, "scalar", points, (w, p, i) =>
             {
                 w.WriteStartObject();
-                w.WriteString(KeyName, p.Key);
+                if (!ReferenceEquals(p.Key, lastKey) && !string.Equals(p.Key, lastKey, StringComparison.Ordinal))
+                {
+                    lastKey = p.Key;
+                    lastEncoded = JsonEncodedText.Encode(p.Key);
+                }
+                w.WriteString(KeyName, lastEncoded);
                 w.WriteNumber(IndexName, p.Step);
                 w.WritePropertyName(DataName);
                 WriteValue(w, p.Value);
@@ -259,13 +267,25 @@ public sealed partial class SwanLabUploader
     private static void RequireIncreasing<T>(IReadOnlyList<T> items, Func<T, (string Key, long Step)> identity, string kind)
     {
         var last = new Dictionary<string, long>(StringComparer.Ordinal);
+        // Runs of one key (the usual batch) are checked without a dictionary lookup per item.
+        string? runKey = null;
+        long runStep = 0;
         foreach (var item in items)
         {
             var (key, step) = identity(item);
+            if (runKey is not null && string.Equals(key, runKey, StringComparison.Ordinal))
+            {
+                if (step <= runStep)
+                    throw new ArgumentException(
+                        $"Reconciling {kind} uploads needs increasing steps per key; '{key}' has {step} after {runStep}.", nameof(items));
+                runStep = step;
+                continue;
+            }
+            if (runKey is not null) last[runKey] = runStep;
             if (last.TryGetValue(key, out var previous) && step <= previous)
                 throw new ArgumentException(
                     $"Reconciling {kind} uploads needs increasing steps per key; '{key}' has {step} after {previous}.", nameof(items));
-            last[key] = step;
+            (runKey, runStep) = (key, step);
         }
     }
 

@@ -70,7 +70,8 @@ public static class ImportRunner
             var seen = destination.RunsSeen.ToHashSet(StringComparer.Ordinal);
             var pairs = ledger.Runs.Where(r => seen.Contains(r.SourcePath) && r.Target is not null)
                 .Select(r => (r.SourcePath, r.Target!.Path)).ToList();
-            verification = await ImportVerifier.VerifyAsync(source, targetReader, pairs, crawl.IncludeLogs, crawl.IncludeMedia, ct)
+            verification = await ImportVerifier.VerifyAsync(source, targetReader, pairs, crawl.IncludeLogs, crawl.IncludeMedia, ct,
+                    Math.Clamp(crawl.RunConcurrency, 1, 16))
                 .ConfigureAwait(false);
         }
         return new ImportResult(result, destination.Counts,

@@ -14,6 +14,24 @@ public sealed class UploadWireSpecs
 
     private static List<string> Bodies(StubHandler stub, string route) => stub.Requests.Where(r => r.Route == route).Select(r => r.Body!).ToList();
 
+    [Theory]
+    [InlineData("a:1,a:2,a:2")]
+    [InlineData("a:1,b:5,a:1")]
+    [InlineData("a:3,b:1,b:2,a:2")]
+    public async Task Should_refuse_reconciled_scalars_whose_steps_do_not_increase_per_key_and_send_nothing(string points)
+    {
+        var stub = new StubHandler().On("POST /api/house/metrics", (_, _) => StubHandler.Json("{}"));
+        await using var api = await SwanLabApi.ConnectAsync(StubHandler.Options(stub));
+        var items = points.Split(',').Select(p => p.Split(':')).Select(p => new ScalarUpload(p[0], long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture), 1, null)).ToList();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => api.Uploader().UploadScalarsAsync(Run(), items, MetricRetry.Reconcile));
+
+        Assert.Equal(0, stub.Hits("POST /api/house/metrics"));
+        var fine = new List<ScalarUpload> { new("a", 1, 1, null), new("b", 1, 1, null), new("a", 2, 1, null), new("b", 2, 1, null) };
+        await api.Uploader().UploadScalarsAsync(Run(), fine, MetricRetry.Reconcile);
+        Assert.Equal(1, stub.Hits("POST /api/house/metrics"));
+    }
+
     [Fact]
     public async Task Should_fall_back_from_projects_to_the_legacy_and_the_old_backend_create()
     {
