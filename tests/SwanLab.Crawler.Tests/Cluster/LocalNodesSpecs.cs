@@ -108,4 +108,20 @@ public sealed class LocalNodesSpecs : IDisposable
         Assert.Contains("Started 1 more nodes", outcome.Out, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(folder, ".swanlab-crawler", "node-1.log")));
     }
+
+    [Fact]
+    public async Task Should_export_the_demo_on_two_real_processes_with_one_command()
+    {
+        var folder = Path.Combine(cli.WorkDirectory, "demo");
+
+        var (exitCode, output) = await CrawlerProcess.RunToEndAsync(["export", "--demo", "--out", folder, "--nodes", "2"]);
+
+        Assert.True(exitCode == ExitCodes.Complete, output);
+        Assert.Contains("Started 1 more nodes", output, StringComparison.Ordinal);
+        // The child was a node of the same crawl: it ended with the crawl's result, which it did not start alone.
+        var child = await File.ReadAllTextAsync(Path.Combine(folder, ".swanlab-crawler", "node-1.log"));
+        Assert.Contains("Complete: all 59 runs are in the backup", child, StringComparison.Ordinal);
+        var verify = await CrawlerProcess.RunToEndAsync(["verify", "--out", folder]);
+        Assert.True(verify.ExitCode == ExitCodes.Complete, verify.Output);
+    }
 }

@@ -79,7 +79,11 @@ internal sealed class LocalNodeProcesses : IAsyncDisposable
         if (!await AllExitedWithin(_grace))
         {
             TellToStop();
-            if (!await AllExitedWithin(_grace)) KillAll();
+            if (!await AllExitedWithin(_grace))
+            {
+                KillAll();
+                await AllExitedWithin(TimeSpan.FromSeconds(10));
+            }
         }
         await Task.WhenAll(_children.Select(c => c.Pumps));
         _exitCodes = ExitCodes;
