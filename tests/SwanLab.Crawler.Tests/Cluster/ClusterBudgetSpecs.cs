@@ -85,6 +85,33 @@ public sealed class ClusterBudgetSpecs
     }
 
     [Fact]
+    public async Task Should_give_the_budget_to_the_nodes_with_runs_in_flight_and_split_it_evenly_again_when_they_end()
+    {
+        var (nodes, budgets) = await StartAsync(3, clusterRate: 90);
+        try
+        {
+            await Eventually(() => budgets.All(b => b.LastCeiling == 30), "every node bounded to 90/3 while all are idle");
+            var busy = nodes[1].System.EventStream;
+            foreach (var run in new[] { "alice/p/a", "alice/p/b", "alice/p/c" })
+                busy.Publish(new SwanLab.Crawler.Cluster.NodeStats.NodeStatsProtocol.RunStarted(run));
+
+            // 3 runs against two idle nodes (a quarter run each): 90 * 3 / 3.5 here, 90 * 0.25 / 3.5 there.
+            await Eventually(() => budgets[1].LastCeiling is > 77 and < 77.2
+                && budgets[0].LastCeiling is > 6.4 and < 6.5 && budgets[2].LastCeiling is > 6.4 and < 6.5,
+                $"the busy node gets most of the budget (ceilings {string.Join(", ", budgets.Select(b => b.LastCeiling))})");
+            Assert.True(budgets.Sum(b => b.LastCeiling) <= 90.0001, "the shares add up to more than the cluster rate");
+
+            foreach (var run in new[] { "alice/p/a", "alice/p/b", "alice/p/c" })
+                busy.Publish(new SwanLab.Crawler.Cluster.NodeStats.NodeStatsProtocol.RunEnded(run));
+            await Eventually(() => budgets.All(b => b.LastCeiling == 30), "an even split again once the runs ended");
+        }
+        finally
+        {
+            foreach (var node in nodes) await node.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Should_cut_the_other_nodes_when_one_is_throttled_in_adaptive_mode_without_echoing_it_back()
     {
         var (nodes, budgets) = await StartAsync(3, clusterRate: null);
