@@ -59,7 +59,7 @@ public sealed partial class Run
     /// </para>
     /// <para>
     /// Fewer requests once the server has proven, on runs read in full, that its resume summary's last log epoch is true
-    /// and that it numbers lines with one counter per run (as both SDKs do): a settled run whose summary names no epoch has
+    /// and that it numbers lines with one counter per run (as both SDKs do): a run whose summary names no epoch has
     /// no lines (no request), and otherwise levels are read only until every epoch up to the summary's is held
     /// (<see cref="LogsUpToEpochAsync"/>). Until then, and on any server whose answers refute either, every level is read.
     /// </para>
@@ -70,7 +70,7 @@ public sealed partial class Run
     {
         var trust = _api.ResumeSummaryTrust;
         var held = await ResumeSummaryAsync(ct).ConfigureAwait(false);
-        if (held is not null && Settled && trust.LogProven && trust.EpochsPerRunProven)
+        if (held is not null && trust.LogProven && trust.EpochsPerRunProven)
         {
             // The summary's log epoch is proven, and absent only where a run has no lines.
             if (held.LastLogEpoch is not { } last)
@@ -116,7 +116,7 @@ public sealed partial class Run
             }
         }
         var lines = log.Checked(Path);
-        if (!CoversEpochs(lines, last))
+        if (Settled && !CoversEpochs(lines, last))
             _api.ResumeSummaryTrust.Log(lines.Count > 0 && lines.Max(l => l.Epoch) == last);
         return lines;
     }

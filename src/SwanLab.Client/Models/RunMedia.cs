@@ -10,8 +10,8 @@ public sealed partial class Run
     /// <summary>
     /// Every media item of the given keys (default: all media keys), every step (<c>POST /house/metrics/f_media</c>),
     /// with presigned download URLs (<c>POST /resources/presigned/get</c>). Asked of every server, 0.7.8 ones included:
-    /// what a server offers is learnt from its answers, not assumed from its version. All keys of a settled run whose
-    /// resume summary lists no media, on a server whose summary has proven true, cost no request.
+    /// what a server offers is learnt from its answers, not assumed from its version. All keys of a run whose resume
+    /// summary lists no media, on a server whose summary has proven true, cost no request.
     /// </summary>
     /// <exception cref="SwanLabCapabilityUnavailableException">The server has no media routes.</exception>
     public async IAsyncEnumerable<MediaItem> MediaAsync(IReadOnlyList<string>? keys = null, [EnumeratorCancellation] CancellationToken ct = default)

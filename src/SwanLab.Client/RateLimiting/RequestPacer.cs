@@ -6,9 +6,10 @@ namespace SwanLab.Client.RateLimiting;
 /// A request-rate budget that spaces requests evenly (no bursts) at <see cref="CurrentRate"/> per second.
 /// Fixed mode keeps the rate it was given: even spacing at exactly the server's limit never trips a token bucket.
 /// Adaptive mode finds an unknown limit. Started without a rate it slow-starts: paced from the first request at
-/// 100/s, doubling every 100 ms while demand keeps up, so a server without a limit gets the callers' full speed
-/// within a few hundred milliseconds, and the requests stay spaced, so when a limit's first 429 comes only the
-/// next one or two have been sent. That 429 means the server's budget just ran out: the first estimate is the rate of
+/// 100/s, doubling every 150 ms while demand keeps up, so a server without a limit gets the callers' full speed
+/// within a second, and the requests stay spaced, so when a limit's first 429 comes only the
+/// next one or two have been sent (a request with no other in flight and none queued goes at once: one alone cannot
+/// overshoot, and sequential callers are not slowed). That 429 means the server's budget just ran out: the first estimate is the rate of
 /// a token bucket holding a second of it (a server's burst is typically a second of its rate) that the requests
 /// accepted in the last 2 s would have emptied just then, at most what it accepted over the last second, and the
 /// rate starts at 90% of it. From there it is AIMD: it grows while requests queue on it and no 429 arrives
@@ -19,16 +20,20 @@ namespace SwanLab.Client.RateLimiting;
 public sealed class RequestPacer : RateLimiter
 {
     private static readonly TimeSpan AdjustInterval = TimeSpan.FromMilliseconds(250);
-    // Slow start: paced from the first request, doubling every 100 ms while demand keeps up, so a server without a
-    // limit gets the callers' full speed within a few hundred milliseconds, and requests are spaced (not a burst of
-    // every caller at once) when a limit's first 429 comes: the next few are not yet sent when the pacer hears of it.
+    // Slow start: paced from the first request, doubling every 150 ms while demand keeps up, so a server without a
+    // limit gets the callers' full speed within a second, and requests are spaced (not a burst of every caller at
+    // once) when a limit's first 429 comes. A token bucket hides its limit until it runs dry, which happens at about
+    // limit x (doubling time / ln 2)^-1 x 1 s; the requests granted while that 429 travels back are the overshoot, so
+    // a slower doubling means fewer of them (at 150 ms: under 3% of the first 2 s while the 429 takes < 10 ms).
     private const double SlowStartRate = 100;
-    private static readonly TimeSpan SlowStartInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan SlowStartInterval = TimeSpan.FromMilliseconds(150);
     // One overshoot draws 429s for about one round trip; cutting again within that window would punish it twice,
     // but waiting much longer lets the excess keep drawing 429s.
     private static readonly TimeSpan DecreaseCooldown = TimeSpan.FromMilliseconds(300);
-    // Grants and 429s of the last 2 s, in 50 ms buckets: what the server accepted before its first 429.
-    private const int HistoryBuckets = 40;
+    // Grants and 429s in 50 ms buckets: what the server accepted over the 2 s before its first 429 (ModelBuckets),
+    // in a ring twice as long, so slots booked up to 2 s ahead never overwrite them.
+    private const int HistoryBuckets = 80;
+    private const int ModelBuckets = 40;
     private static readonly TimeSpan HistoryBucket = TimeSpan.FromMilliseconds(50);
 
     private readonly Lock _gate = new();
@@ -43,8 +48,6 @@ public sealed class RequestPacer : RateLimiter
     private long? _lastDecreaseTicks;
     private long _grantedSinceAdjust;
     private long _windowStartTicks;
-    private long _windowGranted;
-    private long _windowThrottled;
     private long _waitingNow;
     private long _totalGranted;
     private long _throttles;
@@ -52,6 +55,12 @@ public sealed class RequestPacer : RateLimiter
     private int _probeRounds;
     // A caller was refused a slot since the last adjustment: demand exceeds the rate even if few were granted.
     private bool _refusedSinceAdjust;
+    // Granted leases not yet disposed: requests on their way. In slow start a request that finds none in flight and
+    // nobody queued goes at once, so a sequential caller (login, listings) is never slowed by the spacing, which only
+    // matters when many are in flight (one alone cannot overshoot a limit by more than itself).
+    private long _inFlight;
+    // When the last waiter was let go (not when it booked), to keep releases spaced when timers fire late.
+    private long _lastReleaseTicks;
     private readonly long[] _grantHistory = new long[HistoryBuckets];
     private readonly long[] _throttleHistory = new long[HistoryBuckets];
     private readonly long[] _historySlot = new long[HistoryBuckets];
@@ -80,7 +89,7 @@ public sealed class RequestPacer : RateLimiter
         new(requestsPerSecond, adaptive: false, requestsPerSecond, requestsPerSecond, clock);
 
     /// <summary>
-    /// A pacer that discovers the server's limit: slow start (100/s, doubling every 100 ms under demand) until the first
+    /// A pacer that discovers the server's limit: slow start (100/s, doubling every 150 ms under demand) until the first
     /// 429 when <paramref name="initialRequestsPerSecond"/> is null, else starting at that rate.
     /// </summary>
     public static RequestPacer Adaptive(double? initialRequestsPerSecond = null, double minRequestsPerSecond = 1,
@@ -123,7 +132,6 @@ public sealed class RequestPacer : RateLimiter
 
             // Adaptive: the rate cut is the answer. The throttled request itself waits Retry-After in the client's
             // retry; pausing every other request as well would throw away a second of budget per 429.
-            _windowThrottled++;
             Record(_throttleHistory, now, 1);
             _probeRounds = 0;
             if (_unbounded)
@@ -136,7 +144,7 @@ public sealed class RequestPacer : RateLimiter
                 _ceiling = Math.Clamp(Math.Min(granted - throttled, BucketLimit(now) ?? double.PositiveInfinity), _minRate, _maxRate);
                 _rate = Math.Max(_minRate, _ceiling.Value * 0.9);
                 _lastDecreaseTicks = _lastAdjustTicks = _windowStartTicks = now;
-                _grantedSinceAdjust = _windowGranted = _windowThrottled = 0;
+                _grantedSinceAdjust = 0;
                 _nextSlotTicks = now + ToTicks(TimeSpan.FromSeconds(1 / _rate));
                 _bookingGeneration++;
                 return;
@@ -150,8 +158,9 @@ public sealed class RequestPacer : RateLimiter
             // What the server accepted lately (granted minus throttled) estimates its limit directly, so one cut
             // lands near it instead of sawing down to it over many rounds of 429s.
             var window = Elapsed(_windowStartTicks, now);
-            var accepted = window >= AdjustInterval && _windowGranted > _windowThrottled
-                ? (_windowGranted - _windowThrottled) / window.TotalSeconds
+            var (sent, refused) = History(now, window);
+            var accepted = window >= AdjustInterval && sent > refused
+                ? (sent - refused) / window.TotalSeconds
                 : double.PositiveInfinity;
             // Bounded below: early in a window the 429s still answer requests granted in the previous one, which
             // would make the estimate (and the rate) collapse.
@@ -194,14 +203,19 @@ public sealed class RequestPacer : RateLimiter
         lock (_gate)
         {
             var now = _clock.GetTimestamp();
-            if (permitCount == 0 || _nextSlotTicks > now)
+            if (permitCount == 0)
             {
-                _refusedSinceAdjust |= permitCount > 0;
-                return permitCount == 0 ? Lease.Granted : Lease.Refused;
+                return Lease.Granted;
+            }
+
+            if (_nextSlotTicks > now && !Idle)
+            {
+                _refusedSinceAdjust = true;
+                return Lease.Refused;
             }
 
             Reserve(now, permitCount);
-            return Lease.Granted;
+            return Held();
         }
     }
 
@@ -214,6 +228,7 @@ public sealed class RequestPacer : RateLimiter
             return Lease.Granted;
         }
 
+        long? booked = null;
         for (var rebooking = false; ; rebooking = true)
         {
             TimeSpan wait;
@@ -221,30 +236,56 @@ public sealed class RequestPacer : RateLimiter
             lock (_gate)
             {
                 var now = _clock.GetTimestamp();
-                wait = Elapsed(now, Reserve(now, permitCount, counted: !rebooking));
+                if (booked is { } dropped)
+                {
+                    Unrecord(dropped, permitCount);
+                }
+
+                var start = Reserve(now, permitCount, counted: !rebooking);
+                if (rebooking)
+                {
+                    Record(_grantHistory, start, permitCount);
+                }
+
+                booked = start;
+                wait = Elapsed(now, start);
                 generation = _bookingGeneration;
             }
 
-            if (wait <= TimeSpan.Zero)
+            while (true)
             {
-                return Lease.Granted;
-            }
-
-            Interlocked.Increment(ref _waitingNow);
-            try
-            {
-                await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _waitingNow);
-            }
-
-            lock (_gate)
-            {
-                if (generation == _bookingGeneration)
+                if (wait > TimeSpan.Zero)
                 {
-                    return Lease.Granted;
+                    Interlocked.Increment(ref _waitingNow);
+                    try
+                    {
+                        await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _waitingNow);
+                    }
+                }
+
+                lock (_gate)
+                {
+                    if (generation != _bookingGeneration)
+                    {
+                        break;
+                    }
+
+                    // Timers that fire late (a starved machine) would release every overdue waiter at once: a burst
+                    // that a token bucket answers with 429s. Releases keep at least half a slot apart instead.
+                    var now = _clock.GetTimestamp();
+                    var spaced = _lastReleaseTicks + (ToTicks(TimeSpan.FromSeconds(permitCount / _rate)) / 2);
+                    if (now < spaced && !Idle)
+                    {
+                        wait = Elapsed(now, spaced);
+                        continue;
+                    }
+
+                    _lastReleaseTicks = now;
+                    return Held();
                 }
             }
         }
@@ -257,7 +298,7 @@ public sealed class RequestPacer : RateLimiter
     private long Reserve(long now, int permitCount, bool counted = true)
     {
         Adjust(now);
-        var start = Math.Max(now, _nextSlotTicks);
+        var start = Idle ? now : Math.Max(now, _nextSlotTicks);
         _nextSlotTicks = start + ToTicks(TimeSpan.FromSeconds(permitCount / _rate));
 
         if (!counted)
@@ -269,15 +310,16 @@ public sealed class RequestPacer : RateLimiter
         if (Elapsed(_windowStartTicks, now) > TimeSpan.FromSeconds(1))
         {
             _windowStartTicks = now;
-            _windowGranted = 0;
-            _windowThrottled = 0;
         }
 
-        _windowGranted += permitCount;
-        Record(_grantHistory, now, permitCount);
+        // At the slot's time, not the booking's: a queue books a second ahead, and those requests are not sent yet.
+        Record(_grantHistory, start, permitCount);
         Interlocked.Add(ref _totalGranted, permitCount);
         return start;
     }
+
+    /// <summary>Slow start with no request in flight and none queued: the next one needs no spacing.</summary>
+    private bool Idle => _unbounded && Interlocked.Read(ref _inFlight) == 0 && Interlocked.Read(ref _waitingNow) == 0;
 
     /// <summary>Adaptive growth: only while demand saturates the current rate, so an idle crawl doesn't inflate it.</summary>
     private void Adjust(long now)
@@ -330,7 +372,18 @@ public sealed class RequestPacer : RateLimiter
         history[i] += count;
     }
 
-    /// <summary>Grants and 429s of the last <paramref name="span"/> (the buckets still in it).</summary>
+    /// <summary>Takes back a booking's grants from the history, when its request books again at another slot.</summary>
+    private void Unrecord(long at, long count)
+    {
+        var slot = at / ToTicks(HistoryBucket);
+        var i = (int)(slot % HistoryBuckets);
+        if (_historySlot[i] == slot)
+        {
+            _grantHistory[i] = Math.Max(0, _grantHistory[i] - count);
+        }
+    }
+
+    /// <summary>Grants and 429s of the last <paramref name="span"/> (the buckets still in it, none booked ahead).</summary>
     private (long Granted, long Throttled) History(long now, TimeSpan span)
     {
         var slot = now / ToTicks(HistoryBucket);
@@ -338,7 +391,8 @@ public sealed class RequestPacer : RateLimiter
         long granted = 0, throttled = 0;
         for (var i = 0; i < HistoryBuckets; i++)
         {
-            if (slot - _historySlot[i] < buckets)
+            var age = slot - _historySlot[i];
+            if (age >= 0 && age < buckets)
             {
                 granted += _grantHistory[i];
                 throttled += _throttleHistory[i];
@@ -358,10 +412,10 @@ public sealed class RequestPacer : RateLimiter
     private double? BucketLimit(long now)
     {
         var slot = now / ToTicks(HistoryBucket);
-        var accepted = new double[HistoryBuckets];
-        for (var k = 0; k < HistoryBuckets; k++)
+        var accepted = new double[ModelBuckets];
+        for (var k = 0; k < ModelBuckets; k++)
         {
-            var at = slot - (HistoryBuckets - 1) + k;
+            var at = slot - (ModelBuckets - 1) + k;
             var i = (int)(((at % HistoryBuckets) + HistoryBuckets) % HistoryBuckets);
             accepted[k] = _historySlot[i] == at ? Math.Max(0, _grantHistory[i] - _throttleHistory[i]) : 0;
         }
@@ -414,12 +468,30 @@ public sealed class RequestPacer : RateLimiter
     private TimeSpan Elapsed(long from, long to) =>
         to <= from ? TimeSpan.Zero : TimeSpan.FromSeconds((double)(to - from) / _clock.TimestampFrequency);
 
-    private sealed class Lease(bool acquired) : RateLimitLease
+    /// <summary>A granted lease that counts as in flight until it is disposed (Polly holds it for the attempt).</summary>
+    private RateLimitLease Held()
+    {
+        Interlocked.Increment(ref _inFlight);
+        return new Lease(true, this);
+    }
+
+    private sealed class Lease(bool acquired, RequestPacer? holder = null) : RateLimitLease
     {
         public static readonly Lease Granted = new(true);
         public static readonly Lease Refused = new(false);
+        private int _released;
 
         public override bool IsAcquired { get; } = acquired;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (holder is not null && Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                Interlocked.Decrement(ref holder._inFlight);
+            }
+
+            base.Dispose(disposing);
+        }
 
         public override IEnumerable<string> MetadataNames => [];
 

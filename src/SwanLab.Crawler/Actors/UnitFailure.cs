@@ -12,7 +12,7 @@ namespace SwanLab.Crawler.Actors;
 public sealed record UnitFailure(string Kind, string Message, bool Fatal)
 {
     /// <summary>Whether another attempt could succeed: something that does not exist or is not ours will not appear.</summary>
-    public bool Retryable => !Fatal && Kind is not ("not-found" or "forbidden" or "damaged" or "conflict" or "target");
+    public bool Retryable => !Fatal && Kind is not ("not-found" or "forbidden" or "damaged" or "conflict" or "target" or "node-settings");
 
     public static UnitFailure From(Exception exception)
     {

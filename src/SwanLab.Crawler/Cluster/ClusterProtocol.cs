@@ -14,8 +14,9 @@ public static class RunEntityProtocol
     /// (its fingerprint parts), not the server's JSON: run.json is read again by the attempt itself.
     /// </summary>
     /// <param name="Checkpoint">The coordinator's checkpoint writer: the one writer of the cluster's checkpoint.</param>
+    /// <param name="Content">The coordinator's <see cref="NodeServices.ContentOf"/>: a node exporting with other settings refuses.</param>
     public sealed record ExportRun(string RunPath, string Cuid, string Name, string State, string? FinishedAt, int Attempt,
-        string AttemptId, CheckpointEntry? Previous, IActorRef ReplyTo, IActorRef Checkpoint) : ICrawlClusterMessage;
+        string AttemptId, CheckpointEntry? Previous, IActorRef ReplyTo, IActorRef Checkpoint, string Content) : ICrawlClusterMessage;
 
     /// <summary>The entity works on the run (a new attempt, or the one already running that the request attached to).</summary>
     public sealed record RunExportStarted(string RunPath, string AttemptId, IActorRef Entity) : ICrawlClusterMessage;

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.DistributedData;
+using Akka.Event;
 using SwanLab.Crawler.Actors;
 using SwanLab.Crawler.Backup;
 using SwanLab.Crawler.Crawl;
@@ -20,7 +21,8 @@ public sealed record CoordinatorTimings(TimeSpan MembersTimeout, TimeSpan RunSta
 
 /// <summary>
 /// The cluster singleton of a crawl, on the oldest node: what one process does around its actor tree, once for the
-/// whole cluster. It waits until the seed nodes are up (or <see cref="CoordinatorTimings.MembersTimeout"/>), opens
+/// whole cluster. It reads the crawl's replicated flags (below); a first start then waits until the seed nodes are up
+/// (or <see cref="CoordinatorTimings.MembersTimeout"/>), a takeover goes on at once. It opens
 /// the <see cref="BackupSession"/> (admission, the backup-folder lock, the temp-file sweep, the checkpoint), owns the
 /// one <see cref="CheckpointWriterActor"/> and the run gate (sized RunConcurrency x members up, resized as members come
 /// and go), and runs a <see cref="CrawlSupervisor"/> whose runs go to the shard region (<see cref="ClusterRunDispatch"/>):
@@ -127,7 +129,7 @@ public sealed class CrawlCoordinator : ReceiveActor, IWithTimers
         Receive<GetSuccess>(s => OnFlag(s.Key, s.Get(s.Key is FlagKey k ? k : StartedKey).Enabled));
         Receive<NotFound>(n => OnFlag(n.Key, false));
         // A majority could not be asked in time: what this node has heard is the best answer there is.
-        Receive<GetFailure>(f => OnFlag(f.Key, null));
+        Receive<GetFailure>(f => _replicator.Tell(Dsl.Get((FlagKey)f.Key, ReadLocal.Instance)));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
@@ -166,6 +168,8 @@ public sealed class CrawlCoordinator : ReceiveActor, IWithTimers
         // A coordinator that takes over goes on at once with the nodes that are left.
         if (_flags[StartedKey] ?? false)
         {
+            Context.GetLogger().Warning("The crawl's coordinator moved to this node (the previous one left or died): " +
+                                        "going on from the checkpoint.");
             OpenSession(takeover: true);
             return;
         }

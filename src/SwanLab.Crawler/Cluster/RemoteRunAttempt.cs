@@ -54,7 +54,7 @@ public sealed class RemoteRunAttempt : ReceiveActor, IWithTimers
         _region = region;
         _startTimeout = startTimeout;
         _request = new RunEntityProtocol.ExportRun(run.Path, run.Cuid, run.Name, run.State, run.FinishedAt, attempt,
-            Guid.NewGuid().ToString("N"), previous, Self, context.Checkpoint);
+            Guid.NewGuid().ToString("N"), previous, Self, context.Checkpoint, NodeServices.ContentOf(context.Settings));
 
         Receive<RunEntityProtocol.RunExportStarted>(started =>
         {

@@ -12,7 +12,19 @@ namespace SwanLab.Crawler.Cluster;
 /// What a node lends the runs sharded to it: its own settings (every node runs the same export command), its own
 /// signed-in source, its own writer on the shared backup folder and its own series gate.
 /// </summary>
-public sealed record NodeServices(CrawlSettings Settings, ICrawlSource Source, ICrawlDestination Writer);
+public sealed record NodeServices(CrawlSettings Settings, ICrawlSource Source, ICrawlDestination Writer)
+{
+    /// <summary>
+    /// The settings that change a run's files (series format, sample size, logs, media): every node must export with
+    /// the coordinator's, or one backup would mix two kinds of runs.
+    /// </summary>
+    public static string ContentOf(CrawlSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"--format {settings.Format.Name()}, --sample {(settings.Sample is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none")}, logs {(settings.IncludeLogs ? "on" : "off")}, media {(settings.IncludeMedia ? "on" : "off")}");
+    }
+}
 
 /// <summary>
 /// The sharded home of one run (entity id = the run path): runs an attempt with a <see cref="RunExportActor"/> on
@@ -42,6 +54,7 @@ public sealed class RunEntity : ReceiveActor
     private CheckpointProtocol.RecordUnit? _pendingRecord;
     private object? _outcome;
     private bool _stopping;
+    private bool _passivating;
 
     public static Props Props(NodeServices node, IActorRef seriesSlots) =>
         Akka.Actor.Props.Create(() => new RunEntity(node, seriesSlots));
@@ -84,7 +97,13 @@ public sealed class RunEntity : ReceiveActor
 
     private void OnExportRun(RunEntityProtocol.ExportRun request)
     {
-        if (_stopping) return; // the requester sees this entity terminate and sends again
+        if (_passivating)
+        {
+            // Reached this incarnation after it asked to passivate: the shard keeps it for the next one.
+            Context.Parent.Forward(request);
+            return;
+        }
+        if (_stopping) return; // the shard is moving or the node leaving: the requester sees this entity stop and sends again
         _runPath = request.RunPath;
         SetRequester(request.ReplyTo);
         SetCheckpoint(request.Checkpoint);
@@ -103,6 +122,15 @@ public sealed class RunEntity : ReceiveActor
         }
         _outcome = null;
         _attemptId = request.AttemptId;
+        if (NodeServices.ContentOf(_node.Settings) is var mine && mine != request.Content)
+        {
+            // Not retried (another attempt here would refuse again); the run fails with the reason, nothing is written.
+            _requester.Tell(new RunEntityProtocol.RunExportStarted(request.RunPath, request.AttemptId, Self));
+            OnOutcomeOf(new RunExportProtocol.RunExportFailed(request.RunPath, new UnitFailure("node-settings",
+                $"the node {((ExtendedActorSystem)Context.System).Provider.DefaultAddress} exports with {mine}, " +
+                $"the coordinator with {request.Content}: run the same export command on every node", false)));
+            return;
+        }
         var context = new CrawlContext(_node.Settings, _node.Source, _node.Writer, Supervisor: Self, Checkpoint: Self,
             Progress: Self, RunSlots: ActorRefs.Nobody, SeriesSlots: _seriesSlots);
         var summary = new RunSummary(request.RunPath, request.Cuid, request.Name, request.State, request.FinishedAt, default(JsonElement));
@@ -190,6 +218,7 @@ public sealed class RunEntity : ReceiveActor
     private void Passivate()
     {
         _stopping = true;
+        _passivating = true;
         Context.Parent.Tell(new Passivate(RunEntityProtocol.StopRunEntity.Instance));
     }
 }

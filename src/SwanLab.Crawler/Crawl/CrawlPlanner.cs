@@ -16,7 +16,8 @@ public sealed record PlannedProject(string Path, int Runs, int RunsToSkip);
 /// runs of the selection, in a shuffled order fixed by the selection, the way an export would (detail, series keys and
 /// last steps, logs, media listing), counting the requests that takes, adds the downloads an export would make
 /// (one export, presign and download per batch of series, one download per media file), and scales the average to
-/// every run to export. It reads at least <see cref="MinSampledRuns"/> runs (or all) and stops once the average is
+/// every run to export, adding for the runs an export starts with (as many as it runs at once) what the first sampled
+/// run cost more before the server's answers proved the shortcuts (read twice to know). It reads at least <see cref="MinSampledRuns"/> runs (or all) and stops once the average is
 /// known to within 4% (or at <see cref="MaxSampledRuns"/>): accounts where a few runs carry most media need more.
 /// Sources that do not count requests get a fixed per-run figure. Writes nothing.
 /// </summary>
@@ -122,9 +123,26 @@ public static class CrawlPlanner
         new Random(runs.Count).Shuffle(order);
         var batch = Actors.RunExportActor.BatchSize(settings);
         var costs = new List<double>();
+        double surcharge = 0;
         foreach (var run in order.Select(i => runs[i]))
         {
             if (costs.Count >= MaxSampledRuns || (costs.Count >= MinSampledRuns && PreciseEnough(costs, runs.Count))) break;
+            var cost = await CostAsync(run);
+            if (costs.Count == 0)
+            {
+                // The runs an export starts with are read before any has proven what the server's answers allow to skip
+                // (the resume summary); read the first again, now proven, and the difference is what each of them costs more.
+                var proven = await CostAsync(run);
+                surcharge = Math.Max(0, cost - proven);
+                cost = proven;
+            }
+            costs.Add(cost);
+        }
+        var starting = Math.Min(Math.Max(1, settings.RunConcurrency), runs.Count);
+        return (long)Math.Round(costs.Average() * runs.Count + surcharge * starting);
+
+        async Task<double> CostAsync(RunSummary run)
+        {
             var before = counted.RequestStats.Requests;
             long downloads = 0;
             try
@@ -142,9 +160,8 @@ public static class CrawlPlanner
                 // A run the sample cannot read costs what the export's attempt at it would: counted so far, or the floor.
                 downloads = Math.Max(0, RequestsPerRun(settings) - (counted.RequestStats.Requests - before));
             }
-            costs.Add(counted.RequestStats.Requests - before + downloads);
+            return counted.RequestStats.Requests - before + downloads;
         }
-        return (long)Math.Round(costs.Average() * runs.Count);
     }
 
     /// <summary>Whether the mean of <paramref name="costs"/>, sampled from <paramref name="population"/> runs, is known well enough.</summary>

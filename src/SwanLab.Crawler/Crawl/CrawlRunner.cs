@@ -76,6 +76,11 @@ public static class CrawlRunner
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(source);
+        // Only export has a cluster engine (ClusterCrawlRunner); running this tree alone on each node would do the
+        // work once per node, so a cluster setting here is refused rather than ignored.
+        if (settings.Cluster is not null)
+            throw new ArgumentException("cluster mode (--cluster-host, --cluster-port, --seed-node) is only built for export so " +
+                                        "far; run this command as one process, without them.");
         CrawlScopes.Build(settings); // malformed selections fail here, before anything is started
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

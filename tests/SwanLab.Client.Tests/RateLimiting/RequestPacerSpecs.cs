@@ -223,7 +223,7 @@ public class RequestPacerSpecs
     }
 
     [Fact]
-    public void Should_start_paced_and_double_every_100_ms_while_demand_keeps_up()
+    public void Should_start_paced_and_double_every_150_ms_while_demand_keeps_up()
     {
         var clock = new ManualClock();
         var pacer = RequestPacer.Adaptive(clock: clock);
@@ -235,9 +235,52 @@ public class RequestPacerSpecs
         Assert.True(pacer.AttemptAcquire().IsAcquired);
         Assert.Equal(100, pacer.CurrentRate);
 
-        Saturate(pacer, clock, TimeSpan.FromMilliseconds(505));
+        Saturate(pacer, clock, TimeSpan.FromMilliseconds(755));
 
         Assert.Equal(3_200, pacer.CurrentRate);             // 100 -> 200 -> 400 -> 800 -> 1600 -> 3200
+        Assert.True(pacer.Unbounded);
+    }
+
+    [Fact]
+    public void Should_let_a_request_go_at_once_in_slow_start_when_none_is_in_flight_and_not_after_a_429()
+    {
+        var clock = new ManualClock();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+
+        var first = pacer.AttemptAcquire();
+        Assert.True(first.IsAcquired);
+        Assert.False(pacer.AttemptAcquire().IsAcquired);    // one in flight: the next waits for its slot
+        first.Dispose();
+        using (var alone = pacer.AttemptAcquire())
+            Assert.True(alone.IsAcquired);                  // none in flight: a sequential caller is not slowed
+
+        pacer.ReportThrottled(TimeSpan.FromSeconds(1));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        pacer.AttemptAcquire().Dispose();
+        Assert.False(pacer.AttemptAcquire().IsAcquired);    // a limit is known: spaced, in flight or not
+    }
+
+    [Fact]
+    public async Task Should_see_each_request_of_the_client_through_before_the_next_so_sequential_requests_never_wait()
+    {
+        // Fake time that never moves: a request that had to wait for its slot would never start.
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+        await using var server = await SwanLab.Emulator.EmulatorServer.StartAsync(new SwanLab.Emulator.EmulatorOptions { Size = SwanLab.Emulator.DatasetSize.Tiny });
+        await using var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
+        {
+            ApiKey = server.ApiKey, Host = server.BaseUrl.ToString(), RateLimiter = pacer,
+            Environment = SwanLabEnvironment.Empty(Path.GetTempPath()),
+        }).WaitAsync(TimeSpan.FromSeconds(20));
+
+        var projects = 0;
+        await foreach (var _ in api.ProjectsAsync("alice").WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
+            projects++;
+        var run = await api.RunAsync($"alice/mnist-baseline/{server.Dataset.FindProject("alice", "mnist-baseline")!.Runs[0].Cuid}")
+            .WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(projects > 0);
+        Assert.NotNull(run);
         Assert.True(pacer.Unbounded);
     }
 
@@ -329,6 +372,42 @@ public class RequestPacerSpecs
         Assert.True(cutRate < 200);
         // At the old bookings ~80 would start in these 400 ms; at the cut rate at most 400 ms x rate (+1 for the edge).
         Assert.True(after <= 0.4 * cutRate + 2, $"{after} granted in 400 ms after a cut to {cutRate:F0}/s");
+    }
+
+    [Fact]
+    public async Task Should_keep_releases_spaced_when_the_timers_of_many_waiters_fire_late_together()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Fixed(100, clock);
+        var (waiters, grantedAt) = Queue(pacer, clock, 10);   // booked 10 ms apart: 0 .. 90 ms
+
+        // A stall: fake time jumps past every booked slot at once, as a starved machine's timers do.
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        for (var i = 0; i < 20; i++) await Task.Delay(1);
+        int together;
+        lock (grantedAt) together = grantedAt.Count;
+        await AdvanceAsync(clock, TimeSpan.FromMilliseconds(200));
+        await Task.WhenAll(waiters);
+
+        // The first (granted at once) and at most one more overdue one; the rest half a slot apart, not all at once.
+        Assert.InRange(together, 1, 3);
+        Assert.Equal(10, grantedAt.Count);
+    }
+
+    [Fact]
+    public async Task Should_not_count_requests_still_queued_as_accepted_when_the_first_429_comes()
+    {
+        var clock = new FakeTimeProvider();
+        var pacer = RequestPacer.Adaptive(clock: clock);
+        // 40 requests in flight together (each holds its lease): slow start books them 10 ms apart, 400 ms ahead.
+        using var stop = new CancellationTokenSource();
+        var leases = Enumerable.Range(0, 40).Select(_ => pacer.AcquireAsync(1, stop.Token).AsTask()).ToList();
+
+        pacer.ReportThrottled(TimeSpan.FromSeconds(1));        // at once: only the first has been sent
+
+        Assert.InRange(pacer.Ceiling!.Value, 1, 5);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(leases));
     }
 
     [Fact]

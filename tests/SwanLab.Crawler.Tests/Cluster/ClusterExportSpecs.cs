@@ -64,7 +64,11 @@ public sealed class ClusterExportSpecs(ITestOutputHelper log) : IDisposable
     public async Task Should_complete_the_same_backup_when_the_coordinators_node_stops_abruptly_mid_crawl() =>
         await SurviveAsync(coordinator: true);
 
-    private async Task SurviveAsync(bool coordinator)
+    [Fact]
+    public async Task Should_complete_the_same_backup_when_a_node_is_interrupted_and_leaves_mid_crawl() =>
+        await SurviveAsync(coordinator: false, interrupt: true);
+
+    private async Task SurviveAsync(bool coordinator, bool interrupt = false)
     {
         // Latency stretches the crawl so the stop lands in its middle.
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Demo, LatencyMs = 15 });
@@ -76,17 +80,33 @@ public sealed class ClusterExportSpecs(ITestOutputHelper log) : IDisposable
         var clock = Stopwatch.StartNew();
         await using var nodes = await ClusterNodes.StartAsync(server, clustered, 3);
         var checkpoint = new BackupLayout(clustered.OutputDirectory).CheckpointFile;
-        // Mid-crawl: some runs are recorded, most are not.
-        while (Lines(checkpoint) < 10 && clock.Elapsed < Guard) await Task.Delay(20);
+        // Mid-crawl: some runs are recorded (after the workspace and project units), most are not.
+        var midCrawl = server.Dataset.Projects.Count + server.Dataset.Workspaces.Count + 8;
+        while (Lines(checkpoint) < midCrawl && clock.Elapsed < Guard) await Task.Delay(20);
+        if (!coordinator && !interrupt)
+        {
+            // The coordinator holds the folder: a one-process export of it is refused while the cluster runs.
+            await Assert.ThrowsAsync<BackupInUseException>(() => SingleNodeAsync(server, clustered));
+        }
         var oldest = nodes.OldestNode();
         var victim = coordinator ? oldest : (oldest + 1) % 3;
         log.WriteLine($"stopping node {victim} (coordinator on {oldest}) at {clock.Elapsed}, checkpoint lines {Lines(checkpoint)}");
-        await nodes.StopAbruptlyAsync(victim);
+        var linesAtStop = Lines(checkpoint);
+        var stoppedAt = clock.Elapsed;
+        if (interrupt) nodes.Interrupt(victim);
+        else await nodes.StopAbruptlyAsync(victim);
+        if (coordinator)
+        {
+            // Nothing is recorded between the coordinator's death and its successor's first record.
+            while (Lines(checkpoint) == linesAtStop && clock.Elapsed < Guard) await Task.Delay(20);
+            log.WriteLine($"first record after the coordinator stopped: {clock.Elapsed - stoppedAt} later");
+        }
 
         var survivors = Enumerable.Range(0, 3).Where(n => n != victim).Select(n => nodes.Runs[n]).ToList();
         var results = await Task.WhenAll(survivors).WaitAsync(Guard);
         log.WriteLine($"survivors done at {clock.Elapsed}");
-        await Assert.ThrowsAsync<ClusterNodeLeftException>(() => nodes.Runs[victim]);
+        if (interrupt) Assert.True((await nodes.Runs[victim]).Cancelled);
+        else await Assert.ThrowsAsync<ClusterNodeLeftException>(() => nodes.Runs[victim]);
         Assert.All(results, r => Assert.True(r.Complete && r.RunsFailed == 0,
             $"{r.RunsDone} done + {r.RunsSkipped} skipped, {r.RunsFailed} failed: {string.Join("; ", r.Failures.Select(f => f.Error))}"));
         await AssertSameBackupAsync(single.OutputDirectory, clustered.OutputDirectory);

@@ -24,6 +24,7 @@ internal sealed class ClusterNodes : IAsyncDisposable
     private const string AbruptStop = "akka.coordinated-shutdown.run-by-actor-system-terminate = off";
 
     private readonly List<SwanLabApi> _clients = [];
+    private readonly List<CancellationTokenSource> _interrupts = [];
     private readonly ActorSystem?[] _systems;
 
     private ClusterNodes(int count)
@@ -47,8 +48,10 @@ internal sealed class ClusterNodes : IAsyncDisposable
             nodes._clients.Add(api);
             var node = i;
             var nodeSettings = settings with { Cluster = new ClusterSettings("127.0.0.1", ports[i], seeds) };
+            var interrupt = new CancellationTokenSource();
+            nodes._interrupts.Add(interrupt);
             nodes.Runs[i] = Task.Run(() => ClusterCrawlRunner.RunAsync(nodeSettings, new SwanLabClientSource(api), null, Tight,
-                CancellationToken.None, null, akka => akka.AddHocon(AbruptStop, HoconAddMode.Prepend),
+                interrupt.Token, null, akka => akka.AddHocon(AbruptStop, HoconAddMode.Prepend),
                 system => nodes._systems[node] = system));
         }
         return nodes;
@@ -62,6 +65,9 @@ internal sealed class ClusterNodes : IAsyncDisposable
         var oldest = members.Aggregate((a, b) => a.IsOlderThan(b) ? a : b);
         return Array.FindIndex(_systems, s => s is not null && Akka.Cluster.Cluster.Get(s).SelfAddress.Equals(oldest.Address));
     }
+
+    /// <summary>Ctrl+C on a node: it leaves the cluster gracefully.</summary>
+    public void Interrupt(int node) => _interrupts[node].Cancel();
 
     /// <summary>Stops a node's actor system without leaving the cluster: the others see it go silent.</summary>
     public Task StopAbruptlyAsync(int node) => _systems[node]!.Terminate();
@@ -102,5 +108,6 @@ internal sealed class ClusterNodes : IAsyncDisposable
             catch (Exception) { /* a stopped node's run ends with an exception; the spec judged it already */ }
         }
         foreach (var client in _clients) await client.DisposeAsync();
+        foreach (var interrupt in _interrupts) interrupt.Dispose();
     }
 }
