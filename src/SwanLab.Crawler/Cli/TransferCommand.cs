@@ -209,7 +209,7 @@ internal static class TransferCommand
                     await showing;
                 }
                 ImportSummary.WriteResult(human, result, clock.Elapsed, output.Secrets);
-                ImportJsonResults.AddImport(output.Result, result, reporter.Snapshot(), clock.Elapsed, output.Secrets);
+                ImportJsonResults.AddImport(output.Result, result, BothSides(reporter.Snapshot(), connected.Reader), clock.Elapsed, output.Secrets);
                 if (output.Log is { } log)
                 {
                     foreach (var f in result.Crawl.Failures)
@@ -251,4 +251,20 @@ internal static class TransferCommand
     }
 
     internal static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The progress counts the source's requests (none for a backup folder); a transfer's requests are both sides':
+    /// the target's uploads and read-back are added from its client (whose counters the reader shares).
+    /// </summary>
+    private static ProgressSnapshot BothSides(ProgressSnapshot progress, ICrawlSource targetReader)
+    {
+        if (targetReader is not IRequestStatsSource target) return progress;
+        var (requests, retries, rateLimited) = target.RequestStats;
+        return progress with
+        {
+            Requests = progress.Requests + requests,
+            Retries = progress.Retries + retries,
+            RateLimited = progress.RateLimited + rateLimited,
+        };
+    }
 }
