@@ -127,6 +127,9 @@ public static class ClusterCrawlHosting
         # No rebalancing: moving a shard stops its entities, i.e. exports runs in flight a second time. A run is short
         # work, so shards spread well enough as they are first used (each goes to the node holding the fewest), also
         # onto nodes that join after the crawl began.
+        # A region holding messages for a shard without a home (its node was just removed) asks the shard coordinator
+        # again this often (Akka: 2 s), so a re-homed run waits at most about this long for its shard's new home.
+        akka.cluster.sharding.retry-interval = 1s
         akka.cluster.sharding.least-shard-allocation-strategy {
           rebalance-absolute-limit = 0
           rebalance-threshold = 1000000
