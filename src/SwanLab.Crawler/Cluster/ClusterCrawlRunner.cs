@@ -30,7 +30,6 @@ public sealed class ClusterNodeLeftException(string message) : InvalidOperationE
 /// </summary>
 public static class ClusterCrawlRunner
 {
-    private static readonly TimeSpan EdgeAskTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(10);
 
     /// <exception cref="SourceAuthenticationException">The server rejected the credentials (exit code 3).</exception>
@@ -60,7 +59,7 @@ public static class ClusterCrawlRunner
         var node = new NodeServices(settings, source, new BackupWriter(layout, settings.Format, settings.Sample));
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddSingleton<IHostLifetime, EdgeOwnedLifetime>();
+        builder.Services.AddSingleton<IHostLifetime, CrawlRunner.EdgeOwnedLifetime>();
         builder.Services.AddAkka(ClusterSettings.SystemName, (akka, _) =>
         {
             akka.AddCrawlClusterNode(cluster, node, events, (secrets ?? []).ToList(), timings);
@@ -97,7 +96,7 @@ public static class ClusterCrawlRunner
         }
         finally
         {
-            if (!system.WhenTerminated.IsCompleted) await DeliverRemainingProgressAsync(progress, events);
+            if (!system.WhenTerminated.IsCompleted) await CrawlRunner.DeliverRemainingProgressAsync(progress, events);
             events?.TryComplete();
             // Leaving gracefully hands this node's shards (and the singleton, if here) over to the others.
             using var stopping = new CancellationTokenSource(LeaveTimeout);
@@ -113,27 +112,6 @@ public static class ClusterCrawlRunner
 
     private static readonly CrawlResult Empty = new(0, 0, 0, 0, 0, 0, 0, false, false, []);
 
-    private static async Task DeliverRemainingProgressAsync(IActorRef progress, ChannelWriter<CrawlEvent>? events)
-    {
-        if (events is null) return;
-        try
-        {
-            var remainder = await progress.Ask<ProgressProtocol.ProgressRemainder>(
-                ProgressProtocol.TakeRemainder.Instance, EdgeAskTimeout);
-            using var timeout = new CancellationTokenSource(EdgeAskTimeout);
-            foreach (var e in remainder.Events) await events.WriteAsync(e, timeout.Token);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or AskTimeoutException or ChannelClosedException)
-        {
-            // Progress is advisory.
-        }
-    }
-
-    private sealed class EdgeOwnedLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
 
 /// <summary>

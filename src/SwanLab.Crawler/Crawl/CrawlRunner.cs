@@ -139,7 +139,8 @@ public static class CrawlRunner
         }
     }
 
-    private static async Task DeliverRemainingProgressAsync(IActorRef progress, ChannelWriter<CrawlEvent>? events)
+    /// <summary>Hands the progress publisher's last events to the edge's channel (both runners end this way).</summary>
+    internal static async Task DeliverRemainingProgressAsync(IActorRef progress, ChannelWriter<CrawlEvent>? events)
     {
         if (events is null) return;
         try
@@ -156,7 +157,7 @@ public static class CrawlRunner
     }
 
     /// <summary>A host lifetime that leaves process signals to the caller.</summary>
-    private sealed class EdgeOwnedLifetime : IHostLifetime
+    internal sealed class EdgeOwnedLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
