@@ -72,22 +72,7 @@ internal sealed class ClusterNodes : IAsyncDisposable
     /// <summary>Stops a node's actor system without leaving the cluster: the others see it go silent.</summary>
     public Task StopAbruptlyAsync(int node) => _systems[node]!.Terminate();
 
-    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server)
-    {
-        var pacer = SwanLab.Client.RateLimiting.RequestPacer.Adaptive(initialRequestsPerSecond: 200);
-        return SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            RateLimiter = pacer,
-            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
-            ApiKey = server.ApiKey,
-            Host = server.BaseUrl.ToString().TrimEnd('/'),
-            MaxRetries = 8,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(100),
-            AttemptTimeout = TimeSpan.FromSeconds(20),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, CancellationToken.None);
-    }
+    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) => EmulatorClient.ConnectAdaptiveAsync(server);
 
     public static Task<SwanLabApi> ClientAsync(EmulatorServer server) => ConnectAsync(server);
 

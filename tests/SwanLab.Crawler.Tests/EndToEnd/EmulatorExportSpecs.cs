@@ -26,22 +26,7 @@ public sealed class EmulatorExportSpecs : IDisposable
     };
 
     /// <summary>Connects the way the CLI does: one shared pacer that slows down when the server answers 429.</summary>
-    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server)
-    {
-        var pacer = SwanLab.Client.RateLimiting.RequestPacer.Adaptive(initialRequestsPerSecond: 200);
-        return SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            RateLimiter = pacer,
-            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
-            ApiKey = server.ApiKey,
-            Host = server.BaseUrl.ToString().TrimEnd('/'),
-            MaxRetries = 8,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(100),
-            AttemptTimeout = TimeSpan.FromSeconds(20),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
-    }
+    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) => EmulatorClient.ConnectAdaptiveAsync(server);
 
     private static async Task<(CrawlResult Result, EmulatorDataset Data)> ExportAsync(EmulatorOptions options, CrawlSettings settings)
     {

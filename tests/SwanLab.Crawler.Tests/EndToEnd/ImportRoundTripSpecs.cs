@@ -30,22 +30,9 @@ public sealed class ImportRoundTripSpecs : IDisposable
         UnitBackoffMax = TimeSpan.FromMilliseconds(50),
     };
 
-    static Task<SwanLabApi> ConnectAsync(EmulatorServer server, double? rate = null)
-    {
-        var pacer = rate is { } r ? SwanLab.Client.RateLimiting.RequestPacer.Fixed(r) : SwanLab.Client.RateLimiting.RequestPacer.Adaptive(200);
-        return SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = server.ApiKey,
-            Host = server.BaseUrl.ToString().TrimEnd('/'),
-            RateLimiter = pacer,
-            OnRateLimited = e => pacer.ReportThrottled(e.RetryAfter),
-            MaxRetries = 10,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(100),
-            AttemptTimeout = TimeSpan.FromSeconds(20),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
-    }
+    static Task<SwanLabApi> ConnectAsync(EmulatorServer server, double? rate = null) =>
+        EmulatorClient.ConnectAsync(server, maxRetries: 10,
+            rate is { } r ? SwanLab.Client.RateLimiting.RequestPacer.Fixed(r) : SwanLab.Client.RateLimiting.RequestPacer.Adaptive(200));
 
     async Task<ImportResult> ImportAsync(ICrawlSource source, EmulatorServer target, string state)
     {

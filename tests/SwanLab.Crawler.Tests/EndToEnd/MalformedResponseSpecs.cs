@@ -31,17 +31,7 @@ public sealed class MalformedResponseSpecs : IDisposable
         UnitBackoffMax = TimeSpan.FromMilliseconds(20),
     };
 
-    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) =>
-        SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = server.ApiKey,
-            Host = server.BaseUrl.ToString().TrimEnd('/'),
-            MaxRetries = 3,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(20),
-            AttemptTimeout = TimeSpan.FromSeconds(20),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
+    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) => EmulatorClient.ConnectAsync(server, maxRetries: 3);
 
     /// <summary>A finished run with metrics whose cuid appears in no other run's requests (no forks of it).</summary>
     private static EmulatorRun Target(EmulatorDataset data) =>

@@ -26,17 +26,7 @@ public sealed class ParquetExportSpecs : IDisposable
         UnitBackoffMax = TimeSpan.FromMilliseconds(50),
     };
 
-    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) =>
-        SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = server.ApiKey,
-            Host = server.BaseUrl.ToString().TrimEnd('/'),
-            MaxRetries = 8,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(100),
-            AttemptTimeout = TimeSpan.FromSeconds(20),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
+    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) => EmulatorClient.ConnectAsync(server, maxRetries: 8);
 
     [Fact]
     public async Task Should_export_every_point_the_emulator_has_into_parquet_files_that_verify_and_resume()

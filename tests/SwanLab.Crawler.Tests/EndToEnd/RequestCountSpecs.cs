@@ -28,12 +28,7 @@ public sealed class RequestCountSpecs : IDisposable
     private static async Task<(CrawlResult Result, EmulatorStatsSnapshot Stats)> ExportAsync(EmulatorOptions options, CrawlSettings settings)
     {
         await using var server = await EmulatorServer.StartAsync(options, None);
-        await using var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = server.ApiKey,
-            Host = server.BaseUrl.ToString().TrimEnd('/'),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
+        await using var api = await EmulatorClient.ConnectAsync(server);
         var result = await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None);
         Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.Error}")));
         return (result, server.Stats.Snapshot());
@@ -121,11 +116,7 @@ public sealed class RequestCountSpecs : IDisposable
     {
         var settings = Settings("media") with { Projects = [] };
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, None);
-        await using (var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = server.ApiKey, Host = server.BaseUrl.ToString().TrimEnd('/'),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None))
+        await using (var api = await EmulatorClient.ConnectAsync(server))
             Assert.True((await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None)).Complete);
 
         var stats = server.Stats.Snapshot().RequestsByEndpoint;
@@ -143,17 +134,12 @@ public sealed class RequestCountSpecs : IDisposable
     {
         var settings = Settings("estimate-" + size) with { Projects = [] };
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = size }, None);
-        SwanLabApi Connect() => SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = server.ApiKey, Host = server.BaseUrl.ToString().TrimEnd('/'),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None).GetAwaiter().GetResult();
         long estimate;
-        await using (var api = Connect())
+        await using (var api = await EmulatorClient.ConnectAsync(server))
             estimate = (await CrawlPlanner.PlanAsync(settings, new SwanLabClientSource(api), None)).EstimatedRequests;
 
         var before = server.Stats.Snapshot().TotalRequests;
-        await using (var api = Connect())
+        await using (var api = await EmulatorClient.ConnectAsync(server))
             Assert.True((await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None)).Complete);
         var made = server.Stats.Snapshot().TotalRequests - before;
 

@@ -133,14 +133,7 @@ public sealed class SelectionSpecs : IAsyncLifetime, IDisposable
         UnitBackoffMax = TimeSpan.FromMilliseconds(20),
     };
 
-    private Task<SwanLabApi> ConnectAsync() => SwanLabApi.ConnectAsync(new SwanLabApiOptions
-    {
-        ApiKey = _server.ApiKey,
-        Host = _server.BaseUrl.ToString().TrimEnd('/'),
-        MaxRetries = 2,
-        RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-        Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-    }, None);
+    private Task<SwanLabApi> ConnectAsync() => EmulatorClient.ConnectAsync(_server, maxRetries: 2);
 
     private static JsonObject Wrapped(JsonObject plain)
     {

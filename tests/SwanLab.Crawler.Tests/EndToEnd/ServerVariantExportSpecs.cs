@@ -35,16 +35,7 @@ public sealed class ServerVariantExportSpecs : IDisposable
         UnitBackoffMax = TimeSpan.FromMilliseconds(20),
     };
 
-    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) => SwanLabApi.ConnectAsync(new SwanLabApiOptions
-    {
-        ApiKey = server.ApiKey,
-        Host = server.BaseUrl.ToString().TrimEnd('/'),
-        MaxRetries = 3,
-        RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-        MaxRetryDelay = TimeSpan.FromMilliseconds(50),
-        AttemptTimeout = TimeSpan.FromSeconds(20),
-        Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-    }, None);
+    private static Task<SwanLabApi> ConnectAsync(EmulatorServer server) => EmulatorClient.ConnectAsync(server, maxRetries: 3);
 
     private static async Task<(CrawlResult Result, EmulatorDataset Data)> ExportAsync(EmulatorOptions options, CrawlSettings settings)
     {

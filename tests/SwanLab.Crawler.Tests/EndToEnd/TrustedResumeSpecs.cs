@@ -24,14 +24,7 @@ public sealed class TrustedResumeSpecs : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         _server = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, None);
-        _api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = _server.ApiKey,
-            Host = _server.BaseUrl.ToString().TrimEnd('/'),
-            MaxRetries = 3,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
+        _api = await EmulatorClient.ConnectAsync(_server, maxRetries: 3);
     }
 
     public async Task DisposeAsync()
@@ -286,12 +279,7 @@ public sealed class TrustedResumeSpecs : IAsyncLifetime, IDisposable
         var checkpoint = await File.ReadAllBytesAsync(new BackupLayout(backup.OutputDirectory).CheckpointFile);
 
         await using var other = await EmulatorServer.StartAsync(new EmulatorOptions { Size = DatasetSize.Tiny }, None);
-        await using var otherApi = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = other.ApiKey,
-            Host = other.BaseUrl.ToString().TrimEnd('/'),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
+        await using var otherApi = await EmulatorClient.ConnectAsync(other);
         var refused = await Assert.ThrowsAsync<OtherSourceException>(() =>
             CrawlRunner.RunAsync(backup, new SwanLabClientSource(otherApi), null, None));
 

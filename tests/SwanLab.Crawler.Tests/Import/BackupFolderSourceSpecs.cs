@@ -31,14 +31,7 @@ public sealed class BackupFolderSourceSpecs : IDisposable
 
     internal static async Task<CrawlResult> ExportEmulatorAsync(EmulatorServer server, CrawlSettings settings)
     {
-        await using var api = await SwanLabApi.ConnectAsync(new SwanLabApiOptions
-        {
-            ApiKey = server.ApiKey,
-            Host = server.BaseUrl.ToString().TrimEnd('/'),
-            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(50),
-            Environment = new SwanLabEnvironment(new Dictionary<string, string>(), Path.GetTempPath(), Path.GetTempPath()),
-        }, None);
+        await using var api = await EmulatorClient.ConnectAsync(server);
         var result = await CrawlRunner.RunAsync(settings, new SwanLabClientSource(api), null, None);
         Assert.True(result.Complete, string.Join("; ", result.Failures.Select(f => $"{f.RunPath}: {f.Error}")));
         return result;
