@@ -21,7 +21,8 @@ var scenarios = new (string Id, Func<BenchContext, Task<IReadOnlyList<ScenarioRe
     ("10m", async c => [await UploadPath.ScalarEncodingAsync(c)]),
     ("10a", ImportThroughput.RateLimitedAsync),
     ("10b", ImportThroughput.BigSeriesAsync),
-    ("11", async c => [await ClusterScale.OverheadAsync(c), await ClusterScale.FailoverAsync(c)]),
+    ("11a", async c => [await ClusterScale.OverheadAsync(c)]),
+    ("11b", async c => [await ClusterScale.FailoverAsync(c)]),
     ("9", async c => [await RequestBudget.RequestsPerRunAsync(c), await RequestBudget.DemoCrawlTimeAsync(c), .. await RequestBudget.RampAsync(c)]),
 };
 
