@@ -130,6 +130,21 @@ public static class ClusterCrawlHosting
         # A region holding messages for a shard without a home (its node was just removed) asks the shard coordinator
         # again this often (Akka: 2 s), so a re-homed run waits at most about this long for its shard's new home.
         akka.cluster.sharding.retry-interval = 1s
+        # The shard coordinator's state (which region holds which shard) is written and read by a plain majority of
+        # the nodes. Akka's defaults (majority + 3 writes, majority + 5 reads, at least 5 nodes) mean every node on a
+        # cluster of up to 5, so one silent node stalls every allocation until it is removed and the write's
+        # updating-state-timeout (5 s) has run out: a dead node's runs waited ~6 s for their shards' new homes.
+        # Majority writes and reads still overlap in at least one node, so a new coordinator reads every allocation
+        # the old one made; a shard homed twice would at worst export a run twice into the same atomic files.
+        akka.cluster.sharding {
+          coordinator-state {
+            write-majority-plus = 0
+            read-majority-plus = 0
+          }
+          distributed-data.majority-min-cap = 1
+          # A write that did wait for a node that then died is retried this soon, against the members left.
+          updating-state-timeout = 2s
+        }
         akka.cluster.sharding.least-shard-allocation-strategy {
           rebalance-absolute-limit = 0
           rebalance-threshold = 1000000
