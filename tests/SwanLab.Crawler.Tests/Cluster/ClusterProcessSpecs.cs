@@ -11,9 +11,10 @@ using Xunit.Abstractions;
 namespace SwanLab.Crawler.Tests.Cluster;
 
 /// <summary>
-/// Three real `swanlab-crawler export` processes on 127.0.0.1 form one cluster against one emulator; one that does
-/// not hold the coordinator is killed with SIGKILL mid-crawl. The two left must finish with exit 0 and the backup a
-/// single process writes, `verify` must pass, and the runs fetched again are at most those the dead node had in flight.
+/// Three real `swanlab-crawler export` processes on 127.0.0.1 form one cluster against one emulator; one is killed
+/// with SIGKILL mid-crawl: one that does not hold the coordinator, or the one that does (the first seed, the oldest
+/// member). The two left must finish with exit 0 and the backup a single process writes, `verify` must pass, and the
+/// runs fetched again are at most those the dead node had in flight.
 /// </summary>
 public sealed class ClusterProcessSpecs(ITestOutputHelper log) : IAsyncLifetime, IDisposable
 {
@@ -35,7 +36,15 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper log) : IAsyncLifetime,
     }
 
     [Fact]
-    public async Task Should_finish_the_backup_one_process_writes_when_a_node_is_killed_with_SIGKILL_mid_crawl()
+    public Task Should_finish_the_backup_one_process_writes_when_a_node_is_killed_with_SIGKILL_mid_crawl() =>
+        KillMidCrawlAsync(victimIndex: 2);
+
+    /// <summary>The next oldest node starts a new coordinator, which goes on from the checkpoint the dead one wrote.</summary>
+    [Fact]
+    public Task Should_finish_the_backup_one_process_writes_when_the_coordinators_node_is_killed_with_SIGKILL_mid_crawl() =>
+        KillMidCrawlAsync(victimIndex: 0);
+
+    async Task KillMidCrawlAsync(int victimIndex)
     {
         var reference = Path.Combine(work, "reference");
         var referenceClock = Stopwatch.StartNew();
@@ -60,15 +69,18 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper log) : IAsyncLifetime,
             var midCrawl = server.Dataset.Projects.Count + server.Dataset.Workspaces.Count + 8;
             while (CrawlerProcess.CheckpointLines(clustered) < midCrawl && clock.Elapsed < TimeSpan.FromSeconds(60))
                 await Task.Delay(20);
-            var victim = nodes[2];
-            log.WriteLine($"SIGKILL node 2 at {clock.Elapsed}, checkpoint lines {CrawlerProcess.CheckpointLines(clustered)}");
-            victim.Kill();
+            // The coordinator holds the folder's lock: lock.json names its process.
+            var coordinatorPid = BackupLock.ReadOwner(new BackupLayout(clustered))?.Pid;
+            Assert.Equal(nodes[0].Id, coordinatorPid);
+            log.WriteLine($"SIGKILL node {victimIndex} at {clock.Elapsed}, checkpoint lines {CrawlerProcess.CheckpointLines(clustered)}");
+            nodes[victimIndex].Kill();
             using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             foreach (var node in nodes) await node.WaitForExitAsync(guard.Token);
             log.WriteLine($"survivors exited at {clock.Elapsed}");
-            foreach (var line in (await outputs[0].Out).Split('\n').Where(l => l.Contains("runs ", StringComparison.Ordinal) || l.Contains("WARN", StringComparison.Ordinal)))
-                log.WriteLine($"node 0: {line}");
-            for (var i = 0; i < 2; i++)
+            var survivors = Enumerable.Range(0, nodes.Count).Where(i => i != victimIndex).ToList();
+            foreach (var line in (await outputs[survivors[0]].Out).Split('\n').Where(l => l.Contains("runs ", StringComparison.Ordinal) || l.Contains("WARN", StringComparison.Ordinal)))
+                log.WriteLine($"node {survivors[0]}: {line}");
+            foreach (var i in survivors)
                 Assert.True(nodes[i].ExitCode == ExitCodes.Complete, $"node {i}: {await outputs[i].Out}{await outputs[i].Err}");
         }
         finally
